@@ -1,0 +1,33 @@
+import { bodyParser } from '@koa/bodyparser';
+import type { Middleware } from 'koa';
+import { requireApiKey } from './api-key.guard.ts';
+import type { ApiDeps } from './deps.ts';
+import { registerDomainRoutes } from './domains.routes.ts';
+import { registerEventRoutes } from './events.routes.ts';
+import { registerInvitationRoutes } from './invitations.routes.ts';
+import { registerItContactRoutes } from './it-contacts.routes.ts';
+import { buildOpenApi } from './openapi.ts';
+import { registerOrganizationRoutes } from './organizations.routes.ts';
+import { ApiRegistry } from './registry.ts';
+import { registerSiteRoutes } from './sites.routes.ts';
+import { registerUserRoutes } from './users.routes.ts';
+
+/** The management API v1: API key, JSON body (100 kB at most), then the feature routes. */
+export function createApiRouter(deps: ApiDeps): { middleware: Middleware; registry: ApiRegistry } {
+  const api = new ApiRegistry('/api/v1', [
+    requireApiKey(deps.db, deps.ctx.clock),
+    bodyParser({ enableTypes: ['json'], jsonLimit: '100kb', encoding: 'utf-8' }),
+  ]);
+  registerOrganizationRoutes(api, deps);
+  registerDomainRoutes(api, deps);
+  registerItContactRoutes(api, deps);
+  registerSiteRoutes(api, deps);
+  registerUserRoutes(api, deps);
+  registerInvitationRoutes(api, deps);
+  registerEventRoutes(api, deps);
+  const document = buildOpenApi(api, deps.ctx.config.baseUrl);
+  api.router.get('/openapi.json', (ctx) => {
+    ctx.body = document;
+  });
+  return { middleware: api.router.routes() as unknown as Middleware, registry: api };
+}

@@ -1,0 +1,173 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Row types, kept by hand in step with migrations/ (test/db/schema.test.ts checks they agree).
+ * SQLite stores booleans as 0/1 and times as ISO text; mappers in each feature turn rows into API shapes.
+ */
+export interface OrganizationTable {
+  id: string;
+  name: string;
+  sso_entitled: number;
+  auto_provision: number;
+  enforce_sso: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type DomainState = 'pending' | 'verified' | 'failed';
+
+export interface DomainTable {
+  id: string;
+  organization_id: string;
+  domain: string;
+  state: DomainState;
+  verification_value: string;
+  verification_method: 'dns_txt' | 'manual' | null;
+  failure_reason: string | null;
+  last_checked_at: string | null;
+  last_check_error: string | null;
+  verified_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UserTable {
+  id: string;
+  email: string;
+  email_verified: number;
+  first_name: string | null;
+  last_name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type OrgRole = 'member' | 'admin';
+export type MembershipState = 'active' | 'disabled';
+export type DisabledBy = 'admin' | 'directory';
+export type MembershipSource = 'invitation' | 'sso' | 'directory' | 'api';
+
+export interface MembershipTable {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  role: OrgRole;
+  state: MembershipState;
+  disabled_by: DisabledBy | null;
+  disabled_at: string | null;
+  source: MembershipSource;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ItContactTable {
+  id: string;
+  organization_id: string;
+  email: string;
+  name: string | null;
+  user_id: string | null;
+  notice_mail_id: string | null;
+  created_at: string;
+}
+
+export interface SiteTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type AssignmentSource = 'manual' | 'group_mapping';
+
+export interface SiteAssignmentTable {
+  id: string;
+  organization_id: string;
+  site_id: string;
+  user_id: string;
+  role: string;
+  source: AssignmentSource;
+  created_at: string;
+  updated_at: string;
+}
+
+export type InvitationState = 'pending' | 'accepted' | 'revoked';
+
+export interface InvitationTable {
+  id: string;
+  organization_id: string;
+  email: string;
+  role: OrgRole;
+  state: InvitationState;
+  token_lookup: string;
+  token_hash: string;
+  expires_at: string;
+  accepted_at: string | null;
+  accepted_user_id: string | null;
+  revoked_at: string | null;
+  created_at: string;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  name: string;
+  token_lookup: string;
+  token_hash: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+}
+
+export interface EventTable {
+  id: string;
+  type: string;
+  organization_id: string | null;
+  actor_type: string;
+  actor_id: string | null;
+  data: string;
+  created_at: string;
+}
+
+export type MailStatus = 'pending' | 'sent' | 'failed' | 'cancelled';
+
+export interface MailOutboxTable {
+  id: string;
+  kind: string;
+  organization_id: string | null;
+  to_address: string;
+  subject: string;
+  body_sealed: string | null;
+  status: MailStatus;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  last_error: string | null;
+  sent_at: string | null;
+  created_at: string;
+}
+
+export interface Database {
+  organizations: OrganizationTable;
+  domains: DomainTable;
+  users: UserTable;
+  memberships: MembershipTable;
+  it_contacts: ItContactTable;
+  sites: SiteTable;
+  site_assignments: SiteAssignmentTable;
+  invitations: InvitationTable;
+  api_keys: ApiKeyTable;
+  events: EventTable;
+  mail_outbox: MailOutboxTable;
+}
+
+export type Organization = Selectable<OrganizationTable>;
+export type Domain = Selectable<DomainTable>;
+export type User = Selectable<UserTable>;
+export type NewUser = Insertable<UserTable>;
+export type UserUpdate = Updateable<UserTable>;
+export type Membership = Selectable<MembershipTable>;
+export type ItContact = Selectable<ItContactTable>;
+export type Site = Selectable<SiteTable>;
+export type SiteAssignment = Selectable<SiteAssignmentTable>;
+export type Invitation = Selectable<InvitationTable>;
+export type ApiKey = Selectable<ApiKeyTable>;
+export type EventRow = Selectable<EventTable>;
+export type MailRow = Selectable<MailOutboxTable>;

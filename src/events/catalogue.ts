@@ -1,0 +1,51 @@
+/**
+ * Every event Gatehouse writes, `noun.verb` in the past tense, with its payload. The activity log, the
+ * API's GET /events and (later) webhooks all carry exactly these.
+ */
+export interface EventCatalogue {
+  'organization.created': { name: string };
+  'organization.updated': { changes: Record<string, unknown> };
+  'organization.deleted': { name: string };
+  'domain.created': { domain_id: string; domain: string };
+  'domain.verified': { domain_id: string; domain: string; method: 'dns_txt' | 'manual' };
+  'domain.verification_failed': { domain_id: string; domain: string; reason: string };
+  'domain.deleted': { domain_id: string; domain: string };
+  'it_contact.created': { it_contact_id: string; email: string };
+  'it_contact.deleted': { it_contact_id: string; email: string };
+  'site.created': { site_id: string; name: string };
+  'site.updated': { site_id: string; name: string };
+  'site.deleted': { site_id: string; name: string };
+  'user.created': { user_id: string; email: string };
+  'membership.created': { membership_id: string; user_id: string; role: string; source: string };
+  'membership.updated': { membership_id: string; user_id: string; role: string; previous_role: string };
+  'membership.disabled': { membership_id: string; user_id: string; disabled_by: string };
+  'membership.enabled': { membership_id: string; user_id: string; enabled_by: string };
+  'site_assignment.created': { site_id: string; user_id: string; role: string };
+  'site_assignment.updated': { site_id: string; user_id: string; role: string; previous_role: string };
+  'site_assignment.deleted': { site_id: string; user_id: string; role: string };
+  'invitation.created': { invitation_id: string; email: string; role: string };
+  'invitation.revoked': { invitation_id: string; email: string };
+  'invitation.accepted': { invitation_id: string; email: string; user_id: string };
+  'api_key.created': { api_key_id: string; name: string };
+}
+
+export type EventType = keyof EventCatalogue;
+
+export const EVENT_TYPES = [
+  'organization.created', 'organization.updated', 'organization.deleted',
+  'domain.created', 'domain.verified', 'domain.verification_failed', 'domain.deleted',
+  'it_contact.created', 'it_contact.deleted',
+  'site.created', 'site.updated', 'site.deleted',
+  'user.created', 'membership.created', 'membership.updated', 'membership.disabled', 'membership.enabled',
+  'site_assignment.created', 'site_assignment.updated', 'site_assignment.deleted',
+  'invitation.created', 'invitation.revoked', 'invitation.accepted',
+  'api_key.created',
+] as const satisfies readonly EventType[];
+
+/** Who did it. `operator` is the CLI; `system` is Gatehouse itself (schedules). */
+export type Actor =
+  | { type: 'api_key'; id: string }
+  | { type: 'user'; id: string }
+  | { type: 'directory'; id: string }
+  | { type: 'operator'; id?: undefined }
+  | { type: 'system'; id?: undefined };

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { type FieldError, badRequest, validationFailed } from './errors.ts';
+
+function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => {
+    const field = issue.path.length ? issue.path.join('.') : '(body)';
+    let message = issue.message;
+    if (issue.code === 'invalid_type' && issue.input === undefined) message = `${field} is required.`;
+    else if (issue.code === 'unrecognized_keys') message = `Unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}.`;
+    else message = `${field}: ${message}`;
+    return { field, code: issue.code, message };
+  });
+}
+
+/** Parses a JSON body against a schema; a missing or non-object body is a 400, bad fields a 422. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest('malformed_body', 'The request body must be a JSON object.');
+  }
+  const result = schema.safeParse(body);
+  if (!result.success) throw validationFailed(fieldErrors(result.error));
+  return result.data;
+}
+
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const result = schema.safeParse(query);
+  if (!result.success) throw badRequest('invalid_query', fieldErrors(result.error).map((e) => e.message).join(' '), fieldErrors(result.error));
+  return result.data;
+}

@@ -1,0 +1,134 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { Db } from '../db/database.ts';
+
+/** Retry after 1 min, 5 min, 15 min, 1 h, 4 h, then every 12 h; give up after ~3 days (10 tries). */
+const BACKOFF_MS = [60_000, 300_000, 900_000, 3_600_000, 14_400_000, 43_200_000];
+export const MAX_ATTEMPTS = 10;
+const POLL_MS = 30_000;
+
+export interface MailSender {
+  /** Wake the sender after a commit that queued mail. */
+  kick(): void;
+  /** Send everything that is due now; resolves when done (tests and the CLI use it). */
+  flush(): Promise<{ sent: number; failed: number }>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createTransport(smtpUrl: string): Transporter {
+  const url = new URL(smtpUrl);
+  return nodemailer.createTransport({
+    host: url.hostname,
+    port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587,
+    secure: url.protocol === 'smtps:',
+    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
+  });
+}
+
+export function createMailSender(deps: {
+  db: Db;
+  clock: Clock;
+  box: SecretBox;
+  log: Logger;
+  from: string;
+  transport: Transporter | undefined;
+}): MailSender {
+  const { db, clock, box, log, from, transport } = deps;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<{ sent: number; failed: number }> | undefined;
+  let again = false;
+  const loggedUnsent = new Set<string>();
+
+  async function sendDue(): Promise<{ sent: number; failed: number }> {
+    const due = await db
+      .selectFrom('mail_outbox')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', clock.now().toISOString())
+      .orderBy('id')
+      .limit(50)
+      .execute();
+    let sent = 0;
+    let failed = 0;
+    for (const mail of due) {
+      if (!transport) {
+        // No SMTP_URL: the mail waits in the outbox (sent once SMTP is configured). Body not logged: it may hold a link.
+        if (!loggedUnsent.has(mail.id)) {
+          loggedUnsent.add(mail.id);
+          log.warn({ mailId: mail.id, kind: mail.kind, to: mail.to_address, subject: mail.subject }, 'mail kept in the outbox: SMTP_URL is not set');
+        }
+        continue;
+      }
+      try {
+        const body = JSON.parse(box.open(mail.body_sealed ?? '', `mail:${mail.id}`)) as { text: string; html?: string };
+        await transport.sendMail({ from, to: mail.to_address, subject: mail.subject, text: body.text, html: body.html });
+        await db
+          .updateTable('mail_outbox')
+          .set({ status: 'sent', sent_at: clock.now().toISOString(), attempts: mail.attempts + 1, body_sealed: null, last_error: null })
+          .where('id', '=', mail.id)
+          .where('status', '=', 'pending')
+          .execute();
+        log.info({ mailId: mail.id, kind: mail.kind, to: mail.to_address }, 'mail sent');
+        sent++;
+      } catch (err) {
+        const attempts = mail.attempts + 1;
+        const giveUp = attempts >= MAX_ATTEMPTS;
+        const delay = BACKOFF_MS[Math.min(attempts - 1, BACKOFF_MS.length - 1)]!;
+        await db
+          .updateTable('mail_outbox')
+          .set({
+            status: giveUp ? 'failed' : 'pending',
+            attempts,
+            last_error: (err as Error).message.slice(0, 500),
+            next_attempt_at: new Date(clock.now().getTime() + delay).toISOString(),
+          })
+          .where('id', '=', mail.id)
+          .execute();
+        log.warn({ mailId: mail.id, kind: mail.kind, attempts, giveUp, error: (err as Error).message }, 'mail send failed');
+        failed++;
+      }
+    }
+    return { sent, failed };
+  }
+
+  function run(): Promise<{ sent: number; failed: number }> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = sendDue().finally(() => {
+      running = undefined;
+      if (again) {
+        again = false;
+        void run();
+      }
+    });
+    return running;
+  }
+
+  return {
+    kick() {
+      setImmediate(() => void run().catch((err) => log.error({ err }, 'mail sender failed')));
+    },
+    async flush() {
+      if (running) await running.catch(() => undefined);
+      return run();
+    },
+    start() {
+      timer = setInterval(() => void run().catch((err) => log.error({ err }, 'mail sender failed')), POLL_MS);
+      timer.unref();
+      this.kick();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running?.catch(() => undefined);
+      transport?.close();
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import type { Executor } from '../db/database.ts';
+import type { Membership, SiteAssignment, User } from '../db/schema.ts';
+import { notFound } from '../http/errors.ts';
+
+export interface UserView {
+  id: string;
+  email: string;
+  email_verified: boolean;
+  first_name: string | null;
+  last_name: string | null;
+  name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export function toUserView(row: User): UserView {
+  return {
+    id: row.id,
+    email: row.email,
+    email_verified: row.email_verified === 1,
+    first_name: row.first_name,
+    last_name: row.last_name,
+    name: [row.first_name, row.last_name].filter(Boolean).join(' ') || null,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export interface MembershipView {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  role: Membership['role'];
+  state: Membership['state'];
+  disabled_by: Membership['disabled_by'];
+  disabled_at: string | null;
+  source: Membership['source'];
+  user: UserView;
+  created_at: string;
+  updated_at: string;
+}
+
+export function toMembershipView(row: Membership, user: User): MembershipView {
+  return {
+    id: row.id,
+    organization_id: row.organization_id,
+    user_id: row.user_id,
+    role: row.role,
+    state: row.state,
+    disabled_by: row.disabled_by,
+    disabled_at: row.disabled_at,
+    source: row.source,
+    user: toUserView(user),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export interface SiteAssignmentView {
+  id: string;
+  organization_id: string;
+  site_id: string;
+  site_name: string;
+  user_id: string;
+  role: string;
+  source: SiteAssignment['source'];
+  created_at: string;
+  updated_at: string;
+}
+
+export const toSiteAssignmentView = (row: SiteAssignment & { site_name: string }): SiteAssignmentView => ({
+  id: row.id,
+  organization_id: row.organization_id,
+  site_id: row.site_id,
+  site_name: row.site_name,
+  user_id: row.user_id,
+  role: row.role,
+  source: row.source,
+  created_at: row.created_at,
+  updated_at: row.updated_at,
+});
+
+export async function findUserByEmail(db: Executor, email: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
+}
+
+export async function getUser(db: Executor, id: string): Promise<User> {
+  const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('user', id);
+  return row;
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export async function listUsers(
+  db: Executor,
+  filter: { organizationId?: string; email?: string; q?: string; after?: string; limit: number },
+): Promise<User[]> {
+  let query = db.selectFrom('users').selectAll('users').orderBy('users.id').limit(filter.limit + 1);
+  if (filter.organizationId) {
+    query = query.innerJoin('memberships', 'memberships.user_id', 'users.id').where('memberships.organization_id', '=', filter.organizationId);
+  }
+  if (filter.email) query = query.where('users.email', '=', filter.email.toLowerCase());
+  if (filter.q) {
+    const pattern = `%${escapeLike(filter.q.toLowerCase())}%`;
+    query = query.where((eb) =>
+      eb.or([
+        eb(eb.fn('lower', ['users.email']), 'like', eb.val(pattern)),
+        eb(eb.fn('lower', ['users.first_name']), 'like', eb.val(pattern)),
+        eb(eb.fn('lower', ['users.last_name']), 'like', eb.val(pattern)),
+      ]),
+    );
+  }
+  if (filter.after) query = query.where('users.id', '>', filter.after);
+  return query.execute();
+}
+
+export async function getMembership(db: Executor, id: string): Promise<Membership> {
+  const row = await db.selectFrom('memberships').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('membership', id);
+  return row;
+}
+
+export async function findMembership(db: Executor, organizationId: string, userId: string): Promise<Membership | undefined> {
+  return db.selectFrom('memberships').selectAll().where('organization_id', '=', organizationId).where('user_id', '=', userId).executeTakeFirst();
+}
+
+export async function listMemberships(db: Executor, organizationId: string, page: { after?: string; limit: number }): Promise<Array<{ membership: Membership; user: User }>> {
+  let query = db
+    .selectFrom('memberships')
+    .innerJoin('users', 'users.id', 'memberships.user_id')
+    .selectAll('memberships')
+    .select(['users.email', 'users.email_verified', 'users.first_name', 'users.last_name', 'users.created_at as user_created_at', 'users.updated_at as user_updated_at'])
+    .where('memberships.organization_id', '=', organizationId)
+    .orderBy('memberships.id')
+    .limit(page.limit + 1);
+  if (page.after) query = query.where('memberships.id', '>', page.after);
+  const rows = await query.execute();
+  return rows.map(({ email, email_verified, first_name, last_name, user_created_at, user_updated_at, ...membership }) => ({
+    membership,
+    user: { id: membership.user_id, email, email_verified, first_name, last_name, created_at: user_created_at, updated_at: user_updated_at },
+  }));
+}
+
+export async function listSiteAssignments(db: Executor, userId: string, organizationId?: string) {
+  let query = db
+    .selectFrom('site_assignments')
+    .innerJoin('sites', 'sites.id', 'site_assignments.site_id')
+    .selectAll('site_assignments')
+    .select('sites.name as site_name')
+    .where('site_assignments.user_id', '=', userId)
+    .orderBy('site_assignments.id');
+  if (organizationId) query = query.where('site_assignments.organization_id', '=', organizationId);
+  return query.execute();
+}
