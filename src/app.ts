@@ -37,6 +37,8 @@ export interface Gatehouse {
   log: Logger;
   /** Migrate, start background work, and listen when a port is given (0 = any free port). */
   start(options?: { listen?: boolean }): Promise<{ server?: http.Server; url?: string }>;
+  /** SQLite's online backup of the live database into a new file. */
+  backup(destination: string): Promise<void>;
   /** Stop accepting, finish in-flight requests, stop background work, close the database. */
   stop(): Promise<void>;
 }
@@ -47,7 +49,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'gatehouse' } });
   const { key, source } = loadMasterKey(config);
   const box = createSecretBox(key);
-  const { db, file: databaseFile } = openDatabase(config.databaseUrl);
+  const { db, file: databaseFile, sqlite } = openDatabase(config.databaseUrl);
   const ctx: ServiceContext = { config, clock, box, templates: createMailTemplates(VIEWS_DIR) };
   const mail = createMailSender({ db, clock, box, log: log.child({ component: 'mail' }), from: config.mailFrom, transport: config.smtpUrl ? createTransport(config.smtpUrl) : undefined });
   const uow = createUnitOfWork(db, [() => mail.kick()]);
@@ -101,6 +103,9 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       return { server, url: `http://localhost:${port}` };
+    },
+    async backup(destination) {
+      await sqlite.backup(destination);
     },
     async stop() {
       if (server) {

@@ -1,5 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
+import { AppError } from '../http/errors.ts';
 import { requireApiKey } from './api-key.guard.ts';
 import type { ApiDeps } from './deps.ts';
 import { registerDomainRoutes } from './domains.routes.ts';
@@ -16,7 +17,16 @@ import { registerUserRoutes } from './users.routes.ts';
 export function createApiRouter(deps: ApiDeps): { middleware: Middleware; registry: ApiRegistry } {
   const api = new ApiRegistry('/api/v1', [
     requireApiKey(deps.db, deps.ctx.clock),
-    bodyParser({ enableTypes: ['json'], jsonLimit: '100kb', encoding: 'utf-8' }),
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: '100kb',
+      encoding: 'utf-8',
+      onError(err) {
+        const e = err as { status?: number; type?: string };
+        if (e.status === 413 || e.type === 'entity.too.large') throw new AppError(413, 'payload_too_large', 'The request body is larger than 100 kB.');
+        throw new AppError(400, 'malformed_body', 'The request body is not valid JSON.', { cause: err });
+      },
+    }),
   ]);
   registerOrganizationRoutes(api, deps);
   registerDomainRoutes(api, deps);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`), `must be a ${prefix}_ id`);
 const time = z.string().describe('ISO 8601 UTC');
 const email = z.string().trim().toLowerCase().pipe(z.email('must be an email address').max(254));
-const name = (what: string) => z.string().trim().min(1, `${what} must not be empty`).max(200, `${what} must be at most 200 characters`);
+const name = (what: string) => z.string().trim().min(1, `${what} must not be empty.`).max(200, `${what} must be at most 200 characters.`);
 
 export const ids = { org: id('org'), user: id('user'), site: id('site') };
 export const orgRole = z.enum(['member', 'admin']);

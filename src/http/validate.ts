@@ -5,9 +5,10 @@ function fieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.map((issue) => {
     const field = issue.path.length ? issue.path.join('.') : '(body)';
     let message = issue.message;
-    if (issue.code === 'invalid_type' && issue.input === undefined) message = `${field} is required.`;
+    if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) message = `${field} is required.`;
+    else if (issue.code === 'invalid_type') message = `${field} must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}.`;
     else if (issue.code === 'unrecognized_keys') message = `Unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}.`;
-    else message = `${field}: ${message}`;
+    else if (!message.startsWith(field)) message = `${field}: ${message}`;
     return { field, code: issue.code, message };
   });
 }

@@ -43,6 +43,8 @@ export function createMailSender(deps: {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<{ sent: number; failed: number }> | undefined;
   let again = false;
+  // Only a started sender (the server) wakes itself; the CLI sends with an explicit flush().
+  let started = false;
   const loggedUnsent = new Set<string>();
 
   async function sendDue(): Promise<{ sent: number; failed: number }> {
@@ -114,18 +116,23 @@ export function createMailSender(deps: {
 
   return {
     kick() {
-      setImmediate(() => void run().catch((err) => log.error({ err }, 'mail sender failed')));
+      if (!started) return;
+      setImmediate(() => {
+        if (started) void run().catch((err) => log.error({ err }, 'mail sender failed'));
+      });
     },
     async flush() {
       if (running) await running.catch(() => undefined);
       return run();
     },
     start() {
+      started = true;
       timer = setInterval(() => void run().catch((err) => log.error({ err }, 'mail sender failed')), POLL_MS);
       timer.unref();
       this.kick();
     },
     async stop() {
+      started = false;
       if (timer) clearInterval(timer);
       await running?.catch(() => undefined);
       transport?.close();

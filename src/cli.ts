@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { createApiKey } from './api/api-keys.service.ts';
+import { createApp, type Gatehouse } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import type { Call } from './context.ts';
+import { migrateToLatest } from './db/migrator.ts';
+import { AppError } from './http/errors.ts';
+import { addDomain, applyDnsCheck, getDomain, toDomainView, verifyManually } from './orgs/domains.service.ts';
+import { createOrganization, toOrganizationView } from './orgs/organizations.service.ts';
+import { createInvitation } from './users/invitations.service.ts';
+
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const USAGE = `Usage: gatehouse <command> [options]   (add --json for machine-readable output)
+
+  migrate                                        apply database migrations
+  api-key create --name NAME                     create a management API key (printed once)
+  org create --name NAME [--sso]                 create an organization (--sso: SSO is in its plan)
+  domain add --org ORG_ID DOMAIN                 add a domain and print the TXT record to publish
+  domain verify DOMAIN_ID [--manual]             check the TXT record now, or mark verified by hand
+  invite --org ORG_ID --email EMAIL [--role admin|member]
+                                                 invite someone and print the accept URL
+  backup FILE                                    copy the live database to FILE (SQLite online backup)
+
+Configuration comes from the same environment variables as the server (see README).`;
+
+class UsageError extends Error {}
+
+function need(value: string | undefined, what: string): string {
+  if (!value) throw new UsageError(`missing ${what}`);
+  return value;
+}
+
+/** Runs one CLI command; returns the process exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, name: { type: 'string' }, sso: { type: 'boolean' },
+        org: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, manual: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    io.err(`gatehouse: ${(err as Error).message}\n\n${USAGE}`);
+    return 64;
+  }
+  const { values: opts, positionals } = parsed;
+  const [command, sub, ...rest] = positionals;
+  if (opts.help || !command) {
+    io.out(USAGE);
+    return command || opts.help ? 0 : 64;
+  }
+  const print = (human: string, json: unknown) => io.out(opts.json ? JSON.stringify(json, null, 2) : human);
+
+  let app: Gatehouse | undefined;
+  try {
+    const config = loadConfig(io.env);
+    app = createApp(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
+    await migrateToLatest(app.db);
+    const call: Call = { ctx: app.ctx, actor: { type: 'operator' } };
+    const gh = app;
+    const key = `${command}${['create', 'add', 'verify'].includes(sub ?? '') ? ` ${sub}` : ''}`;
+    switch (key) {
+      case 'migrate':
+        print('Database is at the latest migration.', { ok: true });
+        break;
+      case 'api-key create': {
+        const name = need(opts.name, '--name');
+        const { apiKey, key: secret } = await gh.uow((trx) => createApiKey(trx, call, name));
+        print(`Created API key ${apiKey.id} (${name}). It is shown only now; store it safely:\n\n  ${secret}\n`, { id: apiKey.id, name, key: secret });
+        break;
+      }
+      case 'org create': {
+        const name = need(opts.name, '--name');
+        const org = await gh.uow((trx) => createOrganization(trx, call, { name, sso_entitled: opts.sso === true }));
+        print(`Created organization ${org.id} "${org.name}"${opts.sso ? ' with SSO in its plan' : ''}.`, toOrganizationView(org));
+        break;
+      }
+      case 'domain add': {
+        const orgId = need(opts.org, '--org');
+        const domainName = need(rest[0], 'DOMAIN');
+        const view = toDomainView(await gh.uow((trx) => addDomain(trx, call, orgId, domainName)));
+        print(`Added ${view.domain} (${view.id}), pending. Publish this DNS record, then run: gatehouse domain verify ${view.id}\n\n  ${view.verification.name}  TXT  "${view.verification.value}"\n`, view);
+        break;
+      }
+      case 'domain verify': {
+        const id = need(rest[0], 'DOMAIN_ID');
+        let domain;
+        if (opts.manual) {
+          domain = await gh.uow((trx) => verifyManually(trx, call, id));
+        } else {
+          const current = await getDomain(gh.db, id);
+          const check = await gh.dns.check(current.domain, current.verification_value);
+          domain = await gh.uow((trx) => applyDnsCheck(trx, call, id, check));
+        }
+        const view = toDomainView(domain);
+        const human = view.state === 'verified'
+          ? `${view.domain} is verified (${view.verification.method}).`
+          : `${view.domain} is ${view.state}: ${view.failure_reason ?? view.verification.last_error}`;
+        print(human, view);
+        if (view.state !== 'verified') return 2;
+        break;
+      }
+      case 'invite': {
+        const orgId = need(opts.org, '--org');
+        const email = need(opts.email, '--email');
+        const role = opts.role ?? 'member';
+        if (role !== 'member' && role !== 'admin') throw new UsageError('--role must be member or admin');
+        const { invitation, acceptUrl } = await gh.uow((trx) => createInvitation(trx, call, orgId, { email, role }));
+        await gh.mail.flush();
+        print(`Invited ${invitation.email} as ${role} (${invitation.id}), valid until ${invitation.expires_at}.\nAccept URL (shown once):\n\n  ${acceptUrl}\n`, { id: invitation.id, email: invitation.email, role, accept_url: acceptUrl, expires_at: invitation.expires_at });
+        break;
+      }
+      case 'backup': {
+        const file = path.resolve(need(sub, 'FILE'));
+        if (fs.existsSync(file)) throw new UsageError(`${file} already exists; choose a new file name`);
+        await gh.backup(file);
+        print(`Backed up the database to ${file}. Keep ${config.dataDir}/secret.key (or GATEHOUSE_SECRET) with it: secrets in the backup are encrypted with it.`, { file });
+        break;
+      }
+      default:
+        throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`gatehouse: ${err.message}\n\n${USAGE}`);
+      return 64;
+    }
+    if (err instanceof ConfigError) {
+      io.err(`gatehouse: configuration error: ${err.message}`);
+      return 78;
+    }
+    if (err instanceof AppError) {
+      const fields = err.errors.length > 1 ? `\n${err.errors.map((e) => `  - ${e.message}`).join('\n')}` : '';
+      io.err(opts.json ? JSON.stringify({ error: err.code, message: err.message, errors: err.errors }) : `gatehouse: ${err.message}${fields}`);
+      return 1;
+    }
+    io.err(`gatehouse: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await app?.stop();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(process.argv[1])) {
+  runCli(process.argv.slice(2), { env: process.env, out: (l) => console.log(l), err: (l) => console.error(l) }).then((code) => {
+    process.exitCode = code;
+  });
+}
