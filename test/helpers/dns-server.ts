@@ -9,6 +9,8 @@ export interface TestDnsServer {
   setTxt(name: string, ...records: Array<string | string[]>): void;
   clear(): void;
   queries: string[];
+  /** Answer this many ms late (to hold a verify request in flight). */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -16,6 +18,7 @@ export async function startDnsServer(): Promise<TestDnsServer> {
   const { Packet } = dns2;
   const records = new Map<string, Array<string | string[]>>();
   const queries: string[] = [];
+  const state = { delayMs: 0 };
   const server = dns2.createServer({
     udp: true,
     handle(request: any, send: (response: any) => void) {
@@ -26,14 +29,20 @@ export async function startDnsServer(): Promise<TestDnsServer> {
       const answers = question.type === Packet.TYPE.TXT ? records.get(name) : undefined;
       if (!answers) response.header.rcode = Packet.RCODE.NXDOMAIN;
       for (const data of answers ?? []) {
-        response.answers.push({ name: question.name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 60, data });
+        response.answers.push({ name: question.name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 60, data } as any);
       }
-      send(response);
+      setTimeout(() => send(response), state.delayMs);
     },
   });
-  await server.listen({ udp: { port: 0, address: '127.0.0.1', type: 'udp4' } });
+  await server.listen({ udp: { port: 0, address: '127.0.0.1' } });
   const { port } = server.addresses().udp as { port: number };
   return {
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(ms: number) {
+      state.delayMs = ms;
+    },
     server: `127.0.0.1:${port}`,
     setTxt(name, ...values) {
       records.set(name.toLowerCase(), values);
