@@ -61,7 +61,7 @@ describe('the server process', () => {
 
       const res = await inFlight;
       expect(res.status).toBe(200);
-      expect((await res.json()).state).toBe('verified');
+      expect(((await res.json()) as { state: string }).state).toBe('verified');
       expect(await server.exited).toEqual({ code: 0, signal: null });
       expect(server.output()).toContain('shutting down: finishing in-flight requests');
       const db = new SQLite(path.join(dir, 'gatehouse.db'), { readonly: true });
@@ -87,7 +87,7 @@ describe('the server process', () => {
             headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
             body: JSON.stringify({ name: `Org ${worker}-${i}` }),
           });
-          if (res.status === 201) acknowledged.push((await res.json()).id);
+          if (res.status === 201) acknowledged.push(((await res.json()) as { id: string }).id);
         } catch {
           return; // the server is gone
         }

@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/database.ts';
+import { migrateToLatest } from '../../src/db/migrator.ts';
+import type { Database } from '../../src/db/schema.ts';
+
+/**
+ * Every column of the hand-kept Database interface. The type makes this list complete and exact
+ * (a missing or extra column fails `npm run typecheck`); the test compares it with the migrated file.
+ */
+const columns: { [T in keyof Database]: Record<keyof Database[T], true> } = {
+  organizations: { id: true, name: true, sso_entitled: true, auto_provision: true, enforce_sso: true, created_at: true, updated_at: true },
+  domains: {
+    id: true, organization_id: true, domain: true, state: true, verification_value: true, verification_method: true, failure_reason: true,
+    last_checked_at: true, last_check_error: true, verified_at: true, created_at: true, updated_at: true,
+  },
+  users: { id: true, email: true, email_verified: true, first_name: true, last_name: true, created_at: true, updated_at: true },
+  memberships: { id: true, organization_id: true, user_id: true, role: true, state: true, disabled_by: true, disabled_at: true, source: true, created_at: true, updated_at: true },
+  it_contacts: { id: true, organization_id: true, email: true, name: true, user_id: true, notice_mail_id: true, created_at: true },
+  sites: { id: true, organization_id: true, name: true, created_at: true, updated_at: true },
+  site_assignments: { id: true, organization_id: true, site_id: true, user_id: true, role: true, source: true, created_at: true, updated_at: true },
+  invitations: {
+    id: true, organization_id: true, email: true, role: true, state: true, token_lookup: true, token_hash: true, expires_at: true,
+    accepted_at: true, accepted_user_id: true, revoked_at: true, created_at: true,
+  },
+  api_keys: { id: true, name: true, token_lookup: true, token_hash: true, last_used_at: true, revoked_at: true, created_at: true },
+  events: { id: true, type: true, organization_id: true, actor_type: true, actor_id: true, data: true, created_at: true },
+  mail_outbox: {
+    id: true, kind: true, organization_id: true, to_address: true, subject: true, body_sealed: true, status: true, attempts: true,
+    next_attempt_at: true, last_error: true, sent_at: true, created_at: true,
+  },
+};
+
+describe('database schema', () => {
+  it('the migrated SQLite file has exactly the tables and columns of the Database interface', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-schema-'));
+    const { db, sqlite } = openDatabase(`sqlite:${dir}/schema.db`);
+    try {
+      await migrateToLatest(db);
+      const tables = (sqlite.prepare("select name from sqlite_master where type = 'table' and name not like 'kysely_%' and name not like 'sqlite_%' order by name").all() as Array<{ name: string }>).map((t) => t.name);
+      expect(tables).toEqual(Object.keys(columns).sort());
+      for (const [table, expected] of Object.entries(columns)) {
+        const actual = (sqlite.prepare(`pragma table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name).sort();
+        expect(actual, table).toEqual(Object.keys(expected).sort());
+      }
+      expect(sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(sqlite.pragma('busy_timeout', { simple: true })).toBe(5000);
+      // Running the migrations again is a no-op.
+      expect(await migrateToLatest(db)).toEqual({ applied: [] });
+    } finally {
+      await db.destroy();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
