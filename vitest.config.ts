@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 20_000,
     // Two cores: run files in parallel on both, tests within a file in order.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
