@@ -4,10 +4,9 @@ import type { Db } from '../db/database.ts';
 import { unauthorized } from '../http/errors.ts';
 import { authenticateApiKey } from './api-keys.service.ts';
 
-/** `Authorization: Bearer <api key>` on every management API route but the OpenAPI document. */
+/** `Authorization: Bearer <api key>` on every management API route (the OpenAPI document is mounted without it). */
 export function requireApiKey(db: Db, clock: Clock): Middleware {
   return async (ctx, next) => {
-    if (ctx.path.endsWith('/openapi.json')) return next();
     const header = ctx.get('authorization');
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw unauthorized(header ? 'The Authorization header must be "Bearer <api key>".' : 'An API key is required: send "Authorization: Bearer <api key>".');

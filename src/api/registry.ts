@@ -38,10 +38,17 @@ export interface RouteInput<B, Q> {
 export class ApiRegistry {
   readonly router: Router;
   readonly routes: Array<RouteSpec<z.ZodType | undefined, z.ZodType | undefined>> = [];
+  private readonly middleware: Middleware[];
 
+  /**
+   * `middleware` (the API key guard, the body parser) runs in front of every route added here, as part
+   * of that route. Not through router.use(): @koa/router 15 matches use() layers against the prefix
+   * case-sensitively but routes case-insensitively, so GET /API/V1/USERS reached its handler with no
+   * API key checked and no body parsed.
+   */
   constructor(prefix: string, middleware: Middleware[]) {
     this.router = new Router({ prefix });
-    for (const m of middleware) this.router.use(m);
+    this.middleware = middleware;
   }
 
   add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
@@ -49,7 +56,7 @@ export class ApiRegistry {
     handler: (input: RouteInput<Infer<B>, Infer<Q>>) => Promise<unknown>,
   ): void {
     this.routes.push(spec as RouteSpec<z.ZodType | undefined, z.ZodType | undefined>);
-    this.router[spec.method](spec.path, async (ctx) => {
+    this.router[spec.method](spec.path, ...this.middleware, async (ctx) => {
       let body: unknown = undefined;
       if (spec.body) {
         const raw = ctx.request.body;

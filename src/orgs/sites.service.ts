@@ -30,7 +30,10 @@ export async function listSites(db: Executor, organizationId: string, page: { af
 }
 
 async function assertNameFree(db: Executor, organizationId: string, name: string, exceptId?: string): Promise<void> {
-  let query = db.selectFrom('sites').select('id').where('organization_id', '=', organizationId).where(sql`lower(name)`, '=', name.toLowerCase());
+  // Fold both sides with the database's lower(), the function the unique index sites_org_name_unique
+  // uses. SQLite's folds ASCII only: lower('ÉTÉ') is 'ÉtÉ' where JS gives 'été', so the check missed an
+  // exact duplicate and the insert then hit the index as a 500.
+  let query = db.selectFrom('sites').select('id').where('organization_id', '=', organizationId).where(sql`lower(name)`, '=', sql`lower(${name})`);
   if (exceptId) query = query.where('id', '!=', exceptId);
   const clash = await query.executeTakeFirst();
   if (clash) throw conflict('site_name_taken', `This organization already has a site named "${name}" (${clash.id}).`);
@@ -56,7 +59,7 @@ export async function renameSite(db: Executor, { ctx, actor }: Call, id: string,
   return updated;
 }
 
-/** Deleting a site removes its assignments (by cascade); the event says how many people lost it. */
+/** Deleting a site removes its assignments (by cascade, with no site_assignment.deleted events: site.deleted implies them). */
 export async function deleteSite(db: Executor, { ctx, actor }: Call, id: string): Promise<void> {
   const site = await getSite(db, id);
   await db.deleteFrom('sites').where('id', '=', id).execute();

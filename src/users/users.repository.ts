@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../db/database.ts';
 import type { Membership, SiteAssignment, User } from '../db/schema.ts';
 import { notFound } from '../http/errors.ts';
@@ -100,16 +101,18 @@ export async function listUsers(
   if (filter.organizationId) {
     query = query.innerJoin('memberships', 'memberships.user_id', 'users.id').where('memberships.organization_id', '=', filter.organizationId);
   }
-  if (filter.email) query = query.where('users.email', '=', filter.email.toLowerCase());
+  // `?email=` given empty matches nobody: an exact lookup with a blank field must not answer everyone
+  // (a caller taking data[0] would get someone else).
+  if (filter.email !== undefined) query = query.where('users.email', '=', filter.email.trim().toLowerCase());
   if (filter.q) {
-    const pattern = `%${escapeLike(filter.q.toLowerCase())}%`;
-    query = query.where((eb) =>
-      eb.or([
-        eb(eb.fn('lower', ['users.email']), 'like', eb.val(pattern)),
-        eb(eb.fn('lower', ['users.first_name']), 'like', eb.val(pattern)),
-        eb(eb.fn('lower', ['users.last_name']), 'like', eb.val(pattern)),
-      ]),
-    );
+    const pattern = `%${escapeLike(filter.q)}%`;
+    // SQLite's LIKE has no escape character unless one is named: without ESCAPE the backslashes above
+    // are literal and `%` / `_` in q stay wildcards. `ESCAPE '\'` means the same on PostgreSQL.
+    // Both sides go through the database's lower(): SQLite's folds ASCII only, so lowering q in JS
+    // ('Émile' -> 'émile') kept a name from matching even when typed exactly as stored.
+    const like = (column: 'users.email' | 'users.first_name' | 'users.last_name') =>
+      sql<boolean>`lower(${sql.ref(column)}) like lower(${pattern}) escape '\\'`;
+    query = query.where((eb) => eb.or([like('users.email'), like('users.first_name'), like('users.last_name')]));
   }
   if (filter.after) query = query.where('users.id', '>', filter.after);
   return query.execute();

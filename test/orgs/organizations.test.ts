@@ -59,6 +59,13 @@ describe('organizations API', () => {
     expect(await t.snapshot()).toEqual(before);
   });
 
+  it('refuses a body over 100 kB with 413 before doing anything', async () => {
+    const before = await t.snapshot();
+    const res = await t.api.post('/api/v1/organizations', { name: 'x'.repeat(150_000) }).expect(413);
+    expect(res.body).toMatchObject({ title: 'payload_too_large', detail: 'The request body is larger than 100 kB.' });
+    expect(await t.snapshot()).toEqual(before);
+  });
+
   it('answers 401 without a valid API key, and never reads the body first', async () => {
     const none = await t.http.post('/api/v1/organizations').send({ name: 'X' }).expect(401);
     expect(none.headers['www-authenticate']).toBe('Bearer realm="gatehouse"');
