@@ -40,3 +40,18 @@ export async function enqueueMail(db: Executor, clock: Clock, box: SecretBox, ma
 export async function cancelMail(db: Executor, mailId: string): Promise<void> {
   await db.updateTable('mail_outbox').set({ status: 'cancelled', body_sealed: null }).where('id', '=', mailId).where('status', '=', 'pending').execute();
 }
+
+/**
+ * Cancels every unsent mail of a kind to one address in one org: for senders that keep no mail id (an
+ * invitation revoked before its mail went out must not deliver a dead link).
+ */
+export async function cancelMailTo(db: Executor, match: { kind: string; organizationId: string; to: string }): Promise<void> {
+  await db
+    .updateTable('mail_outbox')
+    .set({ status: 'cancelled', body_sealed: null })
+    .where('kind', '=', match.kind)
+    .where('organization_id', '=', match.organizationId)
+    .where('to_address', '=', match.to)
+    .where('status', '=', 'pending')
+    .execute();
+}

@@ -8,6 +8,7 @@ import type { Db } from '../db/database.ts';
 const BACKOFF_MS = [60_000, 300_000, 900_000, 3_600_000, 14_400_000, 43_200_000];
 export const MAX_ATTEMPTS = 10;
 const POLL_MS = 30_000;
+const BATCH = 50;
 
 export interface MailSender {
   /** Wake the sender after a commit that queued mail. */
@@ -45,20 +46,47 @@ export function createMailSender(deps: {
   let again = false;
   // Only a started sender (the server) wakes itself; the CLI sends with an explicit flush().
   let started = false;
+  let stopped = false;
   const loggedUnsent = new Set<string>();
 
-  async function sendDue(): Promise<{ sent: number; failed: number }> {
-    const due = await db
+  /** One batch of due mail after the cursor (ids ascending). */
+  async function dueBatch(after: string | undefined) {
+    let query = db
       .selectFrom('mail_outbox')
       .selectAll()
       .where('status', '=', 'pending')
       .where('next_attempt_at', '<=', clock.now().toISOString())
       .orderBy('id')
-      .limit(50)
-      .execute();
+      .limit(BATCH);
+    if (after) query = query.where('id', '>', after);
+    return query.execute();
+  }
+
+  async function sendDue(): Promise<{ sent: number; failed: number }> {
+    let sent = 0;
+    let failed = 0;
+    // Every due mail, batch after batch: flush() promises "everything due now", and the CLI's one flush
+    // after `invite` must reach its own mail even when more than one batch was waiting (SMTP was down or
+    // unset). The id cursor ends the loop even for mail that stays due (no transport).
+    let after: string | undefined;
+    for (;;) {
+      if (stopped) break;
+      const due = await dueBatch(after);
+      const counts = await sendBatch(due);
+      sent += counts.sent;
+      failed += counts.failed;
+      if (due.length < BATCH) break;
+      after = due[due.length - 1]!.id;
+    }
+    return { sent, failed };
+  }
+
+  async function sendBatch(due: Awaited<ReturnType<typeof dueBatch>>): Promise<{ sent: number; failed: number }> {
     let sent = 0;
     let failed = 0;
     for (const mail of due) {
+      // Shutting down: start no new send; what is left stays pending for the next start.
+      if (stopped) break;
       if (!transport) {
         // No SMTP_URL: the mail waits in the outbox (sent once SMTP is configured). Body not logged: it may hold a link.
         if (!loggedUnsent.has(mail.id)) {
@@ -91,6 +119,9 @@ export function createMailSender(deps: {
             next_attempt_at: new Date(clock.now().getTime() + delay).toISOString(),
           })
           .where('id', '=', mail.id)
+          // A mail cancelled while it was being sent (its IT contact removed) stays cancelled: without
+          // this guard a failed send put it back to pending and retried it.
+          .where('status', '=', 'pending')
           .execute();
         log.warn({ mailId: mail.id, kind: mail.kind, attempts, giveUp, error: (err as Error).message }, 'mail send failed');
         failed++;
@@ -104,12 +135,20 @@ export function createMailSender(deps: {
       again = true;
       return running;
     }
-    running = sendDue().finally(() => {
-      running = undefined;
-      if (again) {
+    // The follow-up pass (a kick that came while sending) runs inside the same promise, so stop() and
+    // flush() wait for it. It used to start from a .finally() after that promise had resolved: stop()
+    // returned, the database closed, and the follow-up still sent mail it could not mark as sent.
+    running = (async () => {
+      const total = { sent: 0, failed: 0 };
+      do {
         again = false;
-        void run();
-      }
+        const counts = await sendDue();
+        total.sent += counts.sent;
+        total.failed += counts.failed;
+      } while (again && !stopped);
+      return total;
+    })().finally(() => {
+      running = undefined;
     });
     return running;
   }
@@ -133,6 +172,7 @@ export function createMailSender(deps: {
     },
     async stop() {
       started = false;
+      stopped = true;
       if (timer) clearInterval(timer);
       await running?.catch(() => undefined);
       transport?.close();

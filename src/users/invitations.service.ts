@@ -6,7 +6,7 @@ import type { Executor } from '../db/database.ts';
 import type { Invitation, OrgRole } from '../db/schema.ts';
 import { recordEvent } from '../events/activity.ts';
 import { conflict, notFound } from '../http/errors.ts';
-import { enqueueMail } from '../mail/outbox.ts';
+import { cancelMailTo, enqueueMail } from '../mail/outbox.ts';
 import { getOrganization } from '../orgs/organizations.service.ts';
 import { findMembership, findUserByEmail } from './users.repository.ts';
 
@@ -104,9 +104,17 @@ export async function createInvitation(
 
 export async function revokeInvitation(db: Executor, { ctx, actor }: Call, id: string): Promise<Invitation> {
   const invitation = await getInvitation(db, id);
-  if (invitation.state !== 'pending') throw conflict('invitation_not_pending', `Invitation ${id} is ${invitation.state}; only a pending invitation can be revoked.`);
+  // The state every view shows (an expired invitation is stored as pending): revoking one that reads
+  // "expired" used to succeed and turn it into "revoked", unlike what the message below promises.
+  const state = toInvitationView(invitation, ctx.clock.now()).state;
+  if (state !== 'pending') throw conflict('invitation_not_pending', `Invitation ${id} is ${state}; only a pending invitation can be revoked.`);
   const now = ctx.clock.now().toISOString();
   await db.updateTable('invitations').set({ state: 'revoked', revoked_at: now }).where('id', '=', id).execute();
+  // A mail not yet sent would deliver a link that no longer works: cancel it, as removing an IT contact
+  // cancels its notice. The invitation row keeps no mail id, so the outbox row is matched by kind, org
+  // and address; only one invitation per address and org is pending at a time, so the only other
+  // matches are mails of older invitations, whose links are dead too.
+  await cancelMailTo(db, { kind: 'invitation', organizationId: invitation.organization_id, to: invitation.email });
   await recordEvent(db, ctx.clock, { type: 'invitation.revoked', organizationId: invitation.organization_id, actor, data: { invitation_id: id, email: invitation.email } });
   return { ...invitation, state: 'revoked', revoked_at: now };
 }
