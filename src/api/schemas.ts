@@ -4,10 +4,10 @@ import { z } from 'zod';
 const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`), `must be a ${prefix}_ id`);
 const time = z.string().describe('ISO 8601 UTC');
 const email = z.string().trim().toLowerCase().pipe(z.email('must be an email address').max(254));
-const name = (what: string) => z.string().trim().min(1, `${what} must not be empty.`).max(200, `${what} must be at most 200 characters.`);
+const name = (what: string) => z.string().trim().regex(/^[^\x00-\x1f\x7f]*$/, `${what} must not contain control characters such as line breaks.`).min(1, `${what} must not be empty.`).max(200, `${what} must be at most 200 characters.`);
 
 export const ids = { org: id('org'), user: id('user'), site: id('site') };
-export const orgRole = z.enum(['member', 'admin']);
+export const orgRole = z.enum(['member', 'admin'], { error: 'role must be member or admin.' });
 
 export const listOf = <T extends z.ZodType>(item: T) =>
   z.object({ data: z.array(item), list_metadata: z.object({ after: z.string().nullable() }) });
@@ -66,7 +66,7 @@ export const siteAssignment = z.object({
   id: z.string(), organization_id: z.string(), site_id: z.string(), site_name: z.string(), user_id: z.string(), role: z.string(),
   source: z.enum(['manual', 'group_mapping']), created_at: time, updated_at: time,
 });
-export const siteAssignmentPut = z.strictObject({ role: z.string().min(1, 'role is required') });
+export const siteAssignmentPut = z.strictObject({ role: z.string().min(1, 'role is required.') });
 
 export const invitation = z.object({
   id: z.string(), organization_id: z.string(), email: z.string(), role: orgRole, state: z.enum(['pending', 'accepted', 'revoked', 'expired']),

@@ -85,5 +85,7 @@ export async function updateOrganization(db: Executor, { ctx, actor }: Call, id:
 export async function deleteOrganization(db: Executor, { ctx, actor }: Call, id: string): Promise<void> {
   const org = await getOrganization(db, id);
   await db.deleteFrom('organizations').where('id', '=', id).execute();
+  // Mail not yet sent for this org (contact notices, invitations with now-dead links) goes too.
+  await db.updateTable('mail_outbox').set({ status: 'cancelled', body_sealed: null }).where('organization_id', '=', id).where('status', '=', 'pending').execute();
   await recordEvent(db, ctx.clock, { type: 'organization.deleted', organizationId: id, actor, data: { name: org.name } });
 }

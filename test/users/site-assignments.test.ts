@@ -69,7 +69,7 @@ describe('site assignments API', () => {
       expectProblem(res, 422, 'validation_failed', role);
       expect(res.body.errors, role).toEqual([{ field: 'role', code: 'invalid_site_role', message: `role must be one of member, admin (got "${role}").` }]);
     }
-    for (const [label, body, message] of [['missing', {}, 'role is required.'], ['empty', { role: '' }, 'role is required'], ['not a string', { role: 2 }, 'role must be a string.'], ['unknown field', { role: 'admin', source: 'group_mapping' }, 'Unknown field: source.']] as const) {
+    for (const [label, body, message] of [['missing', {}, 'role is required.'], ['empty', { role: '' }, 'role is required.'], ['not a string', { role: 2 }, 'role must be a string.'], ['unknown field', { role: 'admin', source: 'group_mapping' }, 'Unknown field: source.']] as const) {
       const res = await put(hq, ada.userId, body);
       expectProblem(res, 422, 'validation_failed', label);
       expect(res.body.detail, label).toBe(message);
