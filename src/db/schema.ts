@@ -37,6 +37,9 @@ export interface UserTable {
   email_verified: number;
   first_name: string | null;
   last_name: string | null;
+  /** scrypt hash (see users/passwords.ts); null for people who only sign in through SSO. */
+  password_hash: string | null;
+  password_set_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -144,6 +147,55 @@ export interface MailOutboxTable {
   created_at: string;
 }
 
+export interface OidcPayloadTable {
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: string | null;
+  consumed_at: string | null;
+}
+
+export interface SigningKeyTable {
+  kid: string;
+  alg: 'RS256' | 'ES256';
+  private_jwk_sealed: string;
+  created_at: string;
+  retired_at: string | null;
+  unpublish_after: string | null;
+}
+
+export interface OidcClientTable {
+  id: string;
+  client_id: string;
+  name: string;
+  secret_hash: string | null;
+  public: number;
+  /** JSON arrays of strings. */
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  initiate_login_uri: string | null;
+  allowed_origins: string;
+  builtin: number;
+  created_at: string;
+}
+
+export interface GrantOrganizationTable {
+  grant_id: string;
+  user_id: string;
+  organization_id: string;
+  expires_at: string | null;
+  created_at: string;
+}
+
+export interface RateLimitTable {
+  key: string;
+  window_start: string;
+  count: number;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   domains: DomainTable;
@@ -156,6 +208,11 @@ export interface Database {
   api_keys: ApiKeyTable;
   events: EventTable;
   mail_outbox: MailOutboxTable;
+  oidc_payloads: OidcPayloadTable;
+  signing_keys: SigningKeyTable;
+  oidc_clients: OidcClientTable;
+  rate_limits: RateLimitTable;
+  grant_organizations: GrantOrganizationTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;
@@ -171,3 +228,5 @@ export type Invitation = Selectable<InvitationTable>;
 export type ApiKey = Selectable<ApiKeyTable>;
 export type EventRow = Selectable<EventTable>;
 export type MailRow = Selectable<MailOutboxTable>;
+export type OidcClient = Selectable<OidcClientTable>;
+export type SigningKey = Selectable<SigningKeyTable>;

@@ -38,6 +38,8 @@ export async function upsertUser(db: Executor, { ctx, actor }: Call, profile: Pr
     email_verified: profile.email_verified ? 1 : 0,
     first_name: profile.first_name ?? null,
     last_name: profile.last_name ?? null,
+    password_hash: null,
+    password_set_at: null,
     created_at: now,
     updated_at: now,
   };

@@ -14,7 +14,10 @@ export interface UserView {
   updated_at: string;
 }
 
-export function toUserView(row: User): UserView {
+/** A user as views see it: never the password hash. */
+export type UserProfile = Omit<User, 'password_hash' | 'password_set_at'>;
+
+export function toUserView(row: UserProfile): UserView {
   return {
     id: row.id,
     email: row.email,
@@ -41,7 +44,7 @@ export interface MembershipView {
   updated_at: string;
 }
 
-export function toMembershipView(row: Membership, user: User): MembershipView {
+export function toMembershipView(row: Membership, user: UserProfile): MembershipView {
   return {
     id: row.id,
     organization_id: row.organization_id,
@@ -128,7 +131,7 @@ export async function findMembership(db: Executor, organizationId: string, userI
   return db.selectFrom('memberships').selectAll().where('organization_id', '=', organizationId).where('user_id', '=', userId).executeTakeFirst();
 }
 
-export async function listMemberships(db: Executor, organizationId: string, page: { after?: string; limit: number }): Promise<Array<{ membership: Membership; user: User }>> {
+export async function listMemberships(db: Executor, organizationId: string, page: { after?: string; limit: number }): Promise<Array<{ membership: Membership; user: UserProfile }>> {
   let query = db
     .selectFrom('memberships')
     .innerJoin('users', 'users.id', 'memberships.user_id')

@@ -16,7 +16,7 @@ const columns: { [T in keyof Database]: Record<keyof Database[T], true> } = {
     id: true, organization_id: true, domain: true, state: true, verification_value: true, verification_method: true, failure_reason: true,
     last_checked_at: true, last_check_error: true, verified_at: true, created_at: true, updated_at: true,
   },
-  users: { id: true, email: true, email_verified: true, first_name: true, last_name: true, created_at: true, updated_at: true },
+  users: { id: true, email: true, email_verified: true, first_name: true, last_name: true, password_hash: true, password_set_at: true, created_at: true, updated_at: true },
   memberships: { id: true, organization_id: true, user_id: true, role: true, state: true, disabled_by: true, disabled_at: true, source: true, created_at: true, updated_at: true },
   it_contacts: { id: true, organization_id: true, email: true, name: true, user_id: true, notice_mail_id: true, created_at: true },
   sites: { id: true, organization_id: true, name: true, created_at: true, updated_at: true },
@@ -31,6 +31,14 @@ const columns: { [T in keyof Database]: Record<keyof Database[T], true> } = {
     id: true, kind: true, organization_id: true, to_address: true, subject: true, body_sealed: true, status: true, attempts: true,
     next_attempt_at: true, last_error: true, sent_at: true, created_at: true,
   },
+  oidc_payloads: { model: true, id: true, payload: true, grant_id: true, uid: true, user_code: true, expires_at: true, consumed_at: true },
+  signing_keys: { kid: true, alg: true, private_jwk_sealed: true, created_at: true, retired_at: true, unpublish_after: true },
+  oidc_clients: {
+    id: true, client_id: true, name: true, secret_hash: true, public: true, redirect_uris: true, post_logout_redirect_uris: true,
+    initiate_login_uri: true, allowed_origins: true, builtin: true, created_at: true,
+  },
+  rate_limits: { key: true, window_start: true, count: true },
+  grant_organizations: { grant_id: true, user_id: true, organization_id: true, expires_at: true, created_at: true },
 };
 
 describe('database schema', () => {
