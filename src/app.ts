@@ -1,4 +1,6 @@
+import { hkdfSync } from 'node:crypto';
 import http from 'node:http';
+import path from 'node:path';
 import Koa from 'koa';
 import { pino, type Logger } from 'pino';
 import { createApiRouter } from './api/api.router.ts';
@@ -17,7 +19,16 @@ import { createMailSender, createTransport, type MailSender } from './mail/sende
 import { createMailTemplates } from './mail/templates.ts';
 import { createDnsVerifier, type DnsVerifier } from './orgs/dns-verifier.ts';
 import { scheduleDomainExpiry } from './orgs/domain-expiry.schedule.ts';
-import { VIEWS_DIR } from './paths.ts';
+import { ROOT_DIR, VIEWS_DIR } from './paths.ts';
+import { createPages, type Pages } from './http/pages.ts';
+import { consoleClientSecret, ensureConsoleClient } from './provider/clients.service.ts';
+import { createInvitationRouter } from './provider/invitation.routes.ts';
+import { createLoginRouter } from './provider/login.routes.ts';
+import { schedulePayloadPurge } from './provider/payload-purge.ts';
+import { createOidcProvider, isProviderPath } from './provider/provider.ts';
+import { ensureSigningKeys, loadSigningJwks } from './provider/signing-keys.ts';
+import type { SsoConnectionType } from './sso/home-realm.ts';
+import type Provider from 'oidc-provider';
 
 export interface AppOptions {
   clock?: Clock;
@@ -35,6 +46,11 @@ export interface Gatehouse {
   mail: MailSender;
   dns: DnsVerifier;
   log: Logger;
+  pages: Pages;
+  /** Gatehouse's own OIDC provider; exists once start() has run. */
+  provider(): Provider;
+  /** The console's client secret (derived from the master key). */
+  consoleClientSecret: string;
   /** Migrate, start background work, and listen when a port is given (0 = any free port). */
   start(options?: { listen?: boolean }): Promise<{ server?: http.Server; url?: string }>;
   /** SQLite's online backup of the live database into a new file. */
@@ -54,12 +70,29 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   const mail = createMailSender({ db, clock, box, log: log.child({ component: 'mail' }), from: config.mailFrom, transport: config.smtpUrl ? createTransport(config.smtpUrl) : undefined });
   const uow = createUnitOfWork(db, [() => mail.kick()]);
   const dns = createDnsVerifier(config.dnsServers);
+  const derive = (info: string) => Buffer.from(hkdfSync('sha256', key, 'gatehouse', info, 32));
+  const pages = createPages({ viewsDir: VIEWS_DIR, assetsDir: path.join(ROOT_DIR, 'assets'), mode: config.mode, csrfKey: derive('csrf') });
+  const consoleSecret = consoleClientSecret(key);
+  /** SSO connection types register here as they land (SAML, OIDC). */
+  const ssoTypes: SsoConnectionType[] = [];
+
+  // The provider is built at start (its signing keys live in the database) and rebuilt when they rotate.
+  let oidc: { provider: Provider; callback: ReturnType<Provider['callback']>; login: Koa.Middleware; version: string } | undefined;
+  async function buildProvider(): Promise<void> {
+    const jwks = await loadSigningJwks(db, clock, box);
+    if (oidc?.version === jwks.version) return;
+    const provider = createOidcProvider({ ctx, db, log: log.child({ component: 'oidc' }), masterKey: key, jwks, renderError: (k, out) => pages.errorPage(k, { status: k.status || 400, title: 'Sign-in error', message: String(out.error_description ?? out.error ?? 'The sign-in request is not valid.'), reference: k.state?.requestId ?? 'oidc' }) });
+    const login = createLoginRouter({ provider, pages, db, uow, ctx, ssoTypes });
+    oidc = { provider, callback: provider.callback(), login: login.routes() as unknown as Koa.Middleware, version: jwks.version };
+  }
+  const invitations = createInvitationRouter({ pages, db, uow, ctx });
 
   const koa = new Koa({ proxy: config.baseUrl.startsWith('https:') });
   koa.on('error', () => undefined); // errors are logged by errorHandler with their reference
   koa.use(requestContext(log));
   koa.use(securityHeaders({ https: config.baseUrl.startsWith('https:') }));
-  koa.use(errorHandler());
+  koa.use(errorHandler(pages.errorPage));
+  koa.use(pages.assets);
   koa.use(async (k, next) => {
     if (k.path === '/healthz') {
       k.body = { status: 'ok' };
@@ -78,12 +111,30 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
     await next();
   });
   koa.use(createApiRouter({ ctx, db, uow, dns }).middleware);
+  koa.use(async (k, next) => {
+    if (!oidc) return next();
+    if (isProviderPath(k.path)) {
+      // node-oidc-provider is a Koa app of its own: hand it the raw request and response.
+      k.respond = false;
+      await oidc.callback(k.req, k.res);
+      return;
+    }
+    return oidc.login(k, next);
+  });
+  koa.use(invitations.routes() as unknown as Koa.Middleware);
 
   let server: http.Server | undefined;
   let domainExpiry: { stop(): void } | undefined;
+  let payloadPurge: { stop(): void } | undefined;
+  let keyWatch: NodeJS.Timeout | undefined;
 
   return {
-    config, koa, db, databaseFile, ctx, uow, mail, dns, log,
+    config, koa, db, databaseFile, ctx, uow, mail, dns, log, pages,
+    consoleClientSecret: consoleSecret,
+    provider() {
+      if (!oidc) throw new Error('the OIDC provider exists once start() has run');
+      return oidc.provider;
+    },
     async start({ listen = true } = {}) {
       const { applied } = await migrateToLatest(db);
       if (applied.length) log.info({ applied }, 'migrations applied');
@@ -91,6 +142,14 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       if (source === 'generated') log.warn(`generated a new master key in ${config.dataDir}/secret.key: back it up with the database, or set GATEHOUSE_SECRET`);
       if (!config.smtpUrl) log.warn('SMTP_URL is not set: mail is kept in the outbox table and not delivered');
       if (config.mode === 'development') log.warn('GATEHOUSE_MODE=development: never use this mode in production');
+      const createdKeys = await db.transaction().execute((trx) => ensureSigningKeys(trx, clock, box));
+      if (createdKeys.length) log.info({ kids: createdKeys }, 'generated token signing keys');
+      await ensureConsoleClient(db, config.baseUrl, consoleSecret, clock.now().toISOString());
+      await buildProvider();
+      // Pick up `gatehouse keys rotate` (run by the CLI, possibly on another replica) within a minute.
+      keyWatch = setInterval(() => void buildProvider().catch((err) => log.error({ err }, 'reloading signing keys failed')), 60_000);
+      keyWatch.unref();
+      payloadPurge = schedulePayloadPurge({ db, clock, log });
       mail.start();
       domainExpiry = scheduleDomainExpiry({ uow, call: { ctx, actor: { type: 'system' } }, log });
       if (!listen) return {};
@@ -117,6 +176,8 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
         clearTimeout(force);
       }
       domainExpiry?.stop();
+      payloadPurge?.stop();
+      if (keyWatch) clearInterval(keyWatch);
       await mail.stop();
       await db.destroy();
     },

@@ -27,7 +27,16 @@ export interface EventCatalogue {
   'invitation.revoked': { invitation_id: string; email: string };
   'invitation.accepted': { invitation_id: string; email: string; user_id: string };
   'api_key.created': { api_key_id: string; name: string };
+  'client.created': { client_id: string; name: string };
+  'client.deleted': { client_id: string; name: string };
+  'user.signed_in': { user_id: string; client_id: string; method: string };
+  'user.signin_failed': { reason: SignInRefusal; client_id: string; email?: string; user_id?: string };
 }
+
+/** Why a sign-in was refused, as the activity log shows it. */
+export type SignInRefusal =
+  | 'unknown_email' | 'no_password' | 'wrong_password' | 'rate_limited' | 'sso_required'
+  | 'membership_disabled' | 'not_a_member' | 'no_membership';
 
 export type EventType = keyof EventCatalogue;
 
@@ -39,7 +48,7 @@ export const EVENT_TYPES = [
   'user.created', 'membership.created', 'membership.updated', 'membership.disabled', 'membership.enabled',
   'site_assignment.created', 'site_assignment.updated', 'site_assignment.deleted',
   'invitation.created', 'invitation.revoked', 'invitation.accepted',
-  'api_key.created',
+  'api_key.created', 'client.created', 'client.deleted', 'user.signed_in', 'user.signin_failed',
 ] as const satisfies readonly EventType[];
 
 /** Who did it. `operator` is the CLI; `system` is Gatehouse itself (schedules). */

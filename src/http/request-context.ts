@@ -30,7 +30,8 @@ export function requestContext(logger: Logger): Middleware {
       const line = {
         method: ctx.method,
         path: redactPath(ctx.path),
-        status: ctx.status,
+        // A handler that wrote the raw response (the OIDC provider) leaves ctx.status behind.
+        status: ctx.respond === false ? ctx.res.statusCode : ctx.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
       };
       if (ctx.status >= 500) ctx.state.log.error(line, 'request failed');

@@ -76,9 +76,9 @@ export async function createClient(db: Executor, { ctx }: Call, input: ClientInp
   const isPublic = input.public === true;
   checkUris('redirect_uris', input.redirect_uris, { allowCustomScheme: isPublic });
   checkUris('post_logout_redirect_uris', input.post_logout_redirect_uris ?? [], { allowCustomScheme: isPublic });
-  if (input.initiate_login_uri) {
-    checkUris('initiate_login_uri', [input.initiate_login_uri], { allowCustomScheme: false });
-    // OIDC Core §4: initiate_login_uri MUST use https (loopback allowed for development).
+  if (input.initiate_login_uri && !/^https:\/\/[^/]/.test(input.initiate_login_uri)) {
+    // OIDC Core §4: initiate_login_uri MUST use https.
+    throw fieldInvalid('initiate_login_uri', 'insecure_uri', 'initiate_login_uri must be an https URL (OIDC Core §4).');
   }
   checkOrigins(input.allowed_origins ?? []);
   const secret = isPublic ? undefined : `ghcs_${randomString(32)}`;
@@ -132,7 +132,8 @@ export async function ensureConsoleClient(db: Executor, baseUrl: string, secret:
     public: 0,
     redirect_uris: JSON.stringify([`${baseUrl}/console/callback`]),
     post_logout_redirect_uris: JSON.stringify([`${baseUrl}/console/signed-out`]),
-    initiate_login_uri: `${baseUrl}/console/login`,
+    // OIDC Core §4 (and node-oidc-provider) want https here: only an https deployment announces it.
+    initiate_login_uri: baseUrl.startsWith('https:') ? `${baseUrl}/console/login` : null,
     allowed_origins: '[]',
     builtin: 1,
   };

@@ -48,6 +48,12 @@ export async function upsertUser(db: Executor, { ctx, actor }: Call, profile: Pr
   return { user, created: true };
 }
 
+/** Sets the person's password (already hashed by users/passwords.ts). */
+export async function setPasswordHash(db: Executor, { ctx }: Call, userId: string, passwordHash: string): Promise<void> {
+  const now = ctx.clock.now().toISOString();
+  await db.updateTable('users').set({ password_hash: passwordHash, password_set_at: now, updated_at: now }).where('id', '=', userId).execute();
+}
+
 /** Makes the person a member of the org if they are not one yet; an existing membership is left as it is. */
 export async function ensureMembership(
   db: Executor,
