@@ -52,7 +52,7 @@ export interface Gatehouse {
   /** The console's client secret (derived from the master key). */
   consoleClientSecret: string;
   /** Migrate, start background work, and listen when a port is given (0 = any free port). */
-  start(options?: { listen?: boolean }): Promise<{ server?: http.Server; url?: string }>;
+  start(options?: { listen?: boolean; host?: string }): Promise<{ server?: http.Server; url?: string }>;
   /** SQLite's online backup of the live database into a new file. */
   backup(destination: string): Promise<void>;
   /** Stop accepting, finish in-flight requests, stop background work, close the database. */
@@ -135,7 +135,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       if (!oidc) throw new Error('the OIDC provider exists once start() has run');
       return oidc.provider;
     },
-    async start({ listen = true } = {}) {
+    async start({ listen = true, host = '0.0.0.0' } = {}) {
       const { applied } = await migrateToLatest(db);
       if (applied.length) log.info({ applied }, 'migrations applied');
       log.info({ config: redactedConfig(config), masterKey: source }, 'configuration');
@@ -157,7 +157,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       server.keepAliveTimeout = 5_000;
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
-        server!.listen(config.port, '0.0.0.0', () => resolve());
+        server!.listen(config.port, host, () => resolve());
       });
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;

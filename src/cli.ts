@@ -13,6 +13,9 @@ import { AppError } from './http/errors.ts';
 import { addDomain, applyDnsCheck, getDomain, toDomainView, verifyManually } from './orgs/domains.service.ts';
 import { createOrganization, toOrganizationView } from './orgs/organizations.service.ts';
 import { createInvitation } from './users/invitations.service.ts';
+import { recordEvent } from './events/activity.ts';
+import { createClient, toClientView } from './provider/clients.service.ts';
+import { rotateSigningKeys } from './provider/signing-keys.ts';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -29,6 +32,10 @@ const USAGE = `Usage: gatehouse <command> [options]   (add --json for machine-re
   domain verify DOMAIN_ID [--manual]             check the TXT record now, or mark verified by hand
   invite --org ORG_ID --email EMAIL [--role admin|member]
                                                  invite someone and print the accept URL
+  client create --name NAME --redirect-uri URI [--redirect-uri URI2] [--post-logout-uri URI]
+                [--initiate-login-uri URI] [--allowed-origin ORIGIN] [--public]
+                                                 register an application (the secret is printed once)
+  keys rotate                                    add new token signing keys; the old ones stay published a day
   backup FILE                                    copy the live database to FILE (SQLite online backup)
 
 Configuration comes from the same environment variables as the server (see README).`;
@@ -50,6 +57,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       options: {
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, name: { type: 'string' }, sso: { type: 'boolean' },
         org: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, manual: { type: 'boolean' },
+        'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
+        'initiate-login-uri': { type: 'string' }, 'allowed-origin': { type: 'string', multiple: true }, public: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -71,7 +80,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     await migrateToLatest(app.db);
     const call: Call = { ctx: app.ctx, actor: { type: 'operator' } };
     const gh = app;
-    const key = `${command}${['create', 'add', 'verify'].includes(sub ?? '') ? ` ${sub}` : ''}`;
+    const key = `${command}${['create', 'add', 'verify', 'rotate'].includes(sub ?? '') ? ` ${sub}` : ''}`;
     switch (key) {
       case 'migrate':
         print('Database is at the latest migration.', { ok: true });
@@ -121,6 +130,32 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const { invitation, acceptUrl } = await gh.uow((trx) => createInvitation(trx, call, orgId, { email, role }));
         await gh.mail.flush();
         print(`Invited ${invitation.email} as ${role} (${invitation.id}), valid until ${invitation.expires_at}.\nAccept URL (shown once):\n\n  ${acceptUrl}\n`, { id: invitation.id, email: invitation.email, role, accept_url: acceptUrl, expires_at: invitation.expires_at });
+        break;
+      }
+      case 'client create': {
+        const name = need(opts.name, '--name');
+        const redirectUris = opts['redirect-uri'] ?? [];
+        if (!redirectUris.length) throw new UsageError('missing --redirect-uri');
+        const { client, secret } = await gh.uow(async (trx) => {
+          const created = await createClient(trx, call, {
+            name, redirect_uris: redirectUris, post_logout_redirect_uris: opts['post-logout-uri'] ?? [],
+            initiate_login_uri: opts['initiate-login-uri'] ?? null, allowed_origins: opts['allowed-origin'] ?? [], public: opts.public === true,
+          });
+          await recordEvent(trx, gh.ctx.clock, { type: 'client.created', organizationId: null, actor: call.actor, data: { client_id: created.client.client_id, name } });
+          return created;
+        });
+        const view = toClientView(client);
+        print(
+          [`Registered ${name} (${view.id}).`, '', `  issuer         ${config.baseUrl}`, `  client_id      ${view.client_id}`,
+            secret ? `  client_secret  ${secret}   (shown only now; store it safely)` : '  public client: no secret; PKCE S256 is required',
+            `  redirect_uris  ${view.redirect_uris.join(', ')}`, ''].join('\n'),
+          { ...view, ...(secret ? { client_secret: secret } : {}), issuer: config.baseUrl },
+        );
+        break;
+      }
+      case 'keys rotate': {
+        const { added, retired } = await gh.uow((trx) => rotateSigningKeys(trx, gh.ctx.clock, gh.ctx.box));
+        print(`Added signing keys ${added.join(', ')}. Retired ${retired.join(', ') || 'none'}: still published for a day so tokens they signed keep verifying. Running servers switch within a minute.`, { added, retired });
         break;
       }
       case 'backup': {

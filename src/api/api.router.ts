@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import { AppError } from '../http/errors.ts';
 import { requireApiKey } from './api-key.guard.ts';
 import type { ApiDeps } from './deps.ts';
+import { registerClientRoutes } from './clients.routes.ts';
 import { registerDomainRoutes } from './domains.routes.ts';
 import { registerEventRoutes } from './events.routes.ts';
 import { registerInvitationRoutes } from './invitations.routes.ts';
@@ -35,6 +36,7 @@ export function createApiRouter(deps: ApiDeps): { middleware: Middleware; regist
   registerUserRoutes(api, deps);
   registerInvitationRoutes(api, deps);
   registerEventRoutes(api, deps);
+  registerClientRoutes(api, deps);
   const document = buildOpenApi(api, deps.ctx.config.baseUrl);
   api.router.get('/openapi.json', (ctx) => {
     ctx.body = document;
