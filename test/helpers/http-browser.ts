@@ -38,7 +38,7 @@ export class HttpBrowser {
 
   async request(method: string, target: string, form?: Record<string, string>): Promise<Page> {
     const url = new URL(target);
-    const res = await fetch(url, {
+    const send = () => fetch(url, {
       method,
       redirect: 'manual',
       headers: {
@@ -47,6 +47,11 @@ export class HttpBrowser {
         ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
       },
       body: form ? new URLSearchParams(form).toString() : undefined,
+    });
+    // After a server restart the pooled keep-alive socket is dead; like a browser, try once more.
+    const res = await send().catch((err: Error & { cause?: { code?: string } }) => {
+      if (err.cause?.code === 'UND_ERR_SOCKET' || err.cause?.code === 'ECONNRESET') return send();
+      throw err;
     });
     this.store(url, res);
     const location = res.headers.get('location') ?? undefined;
