@@ -22,6 +22,7 @@ import { scheduleDomainExpiry } from './orgs/domain-expiry.schedule.ts';
 import { ROOT_DIR, VIEWS_DIR } from './paths.ts';
 import { createPages, type Pages } from './http/pages.ts';
 import { consoleClientSecret, ensureConsoleClient } from './provider/clients.service.ts';
+import { createConsoleRouter } from './console/console.routes.ts';
 import { createInvitationRouter } from './provider/invitation.routes.ts';
 import { createLoginRouter } from './provider/login.routes.ts';
 import { schedulePayloadPurge } from './provider/payload-purge.ts';
@@ -122,6 +123,8 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
     return oidc.login(k, next);
   });
   koa.use(invitations.routes() as unknown as Koa.Middleware);
+  let internalUrl: string | undefined;
+  koa.use(createConsoleRouter({ pages, db, uow, ctx, clientSecret: consoleSecret, internalUrl: () => internalUrl }).routes() as unknown as Koa.Middleware);
 
   let server: http.Server | undefined;
   let domainExpiry: { stop(): void } | undefined;
@@ -161,6 +164,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       });
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
+      internalUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
       return { server, url: `http://localhost:${port}` };
     },
     async backup(destination) {

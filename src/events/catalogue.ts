@@ -36,7 +36,7 @@ export interface EventCatalogue {
 /** Why a sign-in was refused, as the activity log shows it. */
 export type SignInRefusal =
   | 'unknown_email' | 'no_password' | 'wrong_password' | 'rate_limited' | 'sso_required'
-  | 'membership_disabled' | 'not_a_member' | 'no_membership';
+  | 'membership_disabled' | 'not_a_member' | 'no_membership' | 'not_an_admin';
 
 export type EventType = keyof EventCatalogue;
 

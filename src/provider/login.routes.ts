@@ -38,6 +38,7 @@ const REFUSALS: Record<SignInRefusal, (org: string) => { title: string; message:
   membership_disabled: (org) => ({ title: 'Access disabled', message: `Your access to ${org} has been disabled. If you think this is a mistake, contact an administrator of ${org}.` }),
   not_a_member: (org) => ({ title: 'Not a member', message: `Your account is not a member of ${org || 'the organization this application asked for'}. Ask an administrator for an invitation.` }),
   no_membership: () => ({ title: 'No organization', message: 'Your account is not a member of any organization yet. Ask an administrator of your organization for an invitation.' }),
+  not_an_admin: () => ({ title: 'Administrators only', message: 'This application is for administrators of your organization.' }),
   rate_limited: () => ({ title: 'Too many attempts', message: 'There have been too many sign-in attempts. Wait 15 minutes and try again.' }),
   unknown_email: () => ({ title: '', message: GENERIC_ERROR }),
   no_password: () => ({ title: '', message: GENERIC_ERROR }),

@@ -1,0 +1,144 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import * as oidc from 'openid-client';
+import type { Call, ServiceContext } from '../context.ts';
+import type { Db } from '../db/database.ts';
+import type { UnitOfWork } from '../db/transaction.ts';
+import type { Pages } from '../http/pages.ts';
+import { CONSOLE_CLIENT_ID } from '../provider/clients.service.ts';
+import { OIDC_PREFIX } from '../provider/provider.ts';
+import { recordSignInRefusal } from '../provider/sign-in.service.ts';
+import { findMembership } from '../users/users.repository.ts';
+import { createConsoleCookies } from './console-session.ts';
+
+export interface ConsoleDeps {
+  pages: Pages;
+  db: Db;
+  uow: UnitOfWork;
+  ctx: ServiceContext;
+  clientSecret: string;
+  /** Where this process itself answers HTTP (the console calls its own token endpoint), once listening. */
+  internalUrl: () => string | undefined;
+}
+
+/**
+ * The org admin console signs in through Gatehouse's own provider exactly as any app does (code flow
+ * with PKCE, state and nonce, ID token checked against the JWKS) and admits admins of the chosen org.
+ */
+export function createConsoleRouter(deps: ConsoleDeps): Router {
+  const { pages, db } = deps;
+  const base = deps.ctx.config.baseUrl;
+  const cookies = createConsoleCookies(deps.ctx.box, { secure: base.startsWith('https:') && deps.ctx.config.mode !== 'development', now: () => deps.ctx.clock.now() });
+  const router = new Router();
+
+  function rpConfig(): oidc.Configuration {
+    const config = new oidc.Configuration(
+      {
+        issuer: base,
+        authorization_endpoint: `${base}${OIDC_PREFIX}/auth`,
+        token_endpoint: `${base}${OIDC_PREFIX}/token`,
+        jwks_uri: `${base}${OIDC_PREFIX}/jwks`,
+        end_session_endpoint: `${base}${OIDC_PREFIX}/session/end`,
+        authorization_response_iss_parameter_supported: true,
+      },
+      CONSOLE_CLIENT_ID,
+      deps.clientSecret,
+      oidc.ClientSecretBasic(deps.clientSecret),
+    );
+    // Token and JWKS requests go to this process directly, not out through the public URL and back.
+    config[oidc.customFetch] = (url: string, options: oidc.CustomFetchOptions) => {
+      const internal = deps.internalUrl();
+      const target = internal && url.startsWith(base) ? internal + url.slice(base.length) : url;
+      return fetch(target, options as RequestInit);
+    };
+    if (new URL(base).protocol === 'http:') oidc.allowInsecureRequests(config);
+    return config;
+  }
+
+  async function currentAdmin(ctx: Context) {
+    const session = cookies.readSession(ctx);
+    if (!session) return undefined;
+    // The cookie says who signed in; the database says whether they are still an active admin.
+    const membership = await findMembership(db, session.organizationId, session.userId);
+    if (!membership || membership.state !== 'active' || membership.role !== 'admin') return undefined;
+    const user = await db.selectFrom('users').select(['id', 'email', 'first_name', 'last_name']).where('id', '=', session.userId).executeTakeFirst();
+    const organization = await db.selectFrom('organizations').select(['id', 'name']).where('id', '=', session.organizationId).executeTakeFirst();
+    return user && organization ? { session, user, organization, membership } : undefined;
+  }
+
+  router.get('/console', async (ctx) => {
+    const admin = await currentAdmin(ctx);
+    if (!admin) return ctx.redirect('/console/login');
+    pages.render(ctx, 'console/home.njk', {
+      user: { name: [admin.user.first_name, admin.user.last_name].filter(Boolean).join(' ') || admin.user.email, email: admin.user.email },
+      organization: { name: admin.organization.name },
+      role: admin.membership.role,
+      logout_url: '/console/logout',
+    });
+  });
+
+  router.get('/console/login', async (ctx) => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    cookies.writeAuth(ctx, { state, nonce, verifier });
+    const organization = typeof ctx.query.organization === 'string' ? ctx.query.organization : undefined;
+    const url = oidc.buildAuthorizationUrl(rpConfig(), {
+      redirect_uri: `${base}/console/callback`,
+      scope: 'openid email profile organization',
+      state,
+      nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      ...(organization ? { organization } : {}),
+    });
+    ctx.redirect(url.href);
+  });
+
+  router.get('/console/callback', async (ctx) => {
+    const auth = cookies.readAuth(ctx);
+    cookies.clearAuth(ctx);
+    const retry = { href: '/console/login', label: 'Sign in again' };
+    if (!auth) return pages.render(ctx, 'login/message.njk', { title: 'This sign-in has expired', message: 'Start again from the console.', tone: 'error', action: retry }, 400);
+    let claims: oidc.IDToken;
+    let idToken: string;
+    try {
+      const current = new URL(ctx.originalUrl, base);
+      const tokens = await oidc.authorizationCodeGrant(rpConfig(), current, { pkceCodeVerifier: auth.verifier, expectedState: auth.state, expectedNonce: auth.nonce });
+      claims = tokens.claims()!;
+      idToken = tokens.id_token!;
+    } catch (err) {
+      ctx.state.log?.info({ error: (err as Error).message }, 'console sign-in failed');
+      return pages.render(ctx, 'login/message.njk', { title: 'Sign-in did not complete', message: 'The console could not finish signing you in. Try again.', tone: 'error', action: retry }, 400);
+    }
+    const organizationId = String(claims.org_id ?? '');
+    if (claims.org_role !== 'admin') {
+      const call: Call = { ctx: deps.ctx, actor: { type: 'user', id: claims.sub } };
+      await deps.uow((trx) => recordSignInRefusal(trx, call, { reason: 'not_an_admin', clientId: CONSOLE_CLIENT_ID, organizationId: organizationId || null, userId: claims.sub }));
+      // Kept only so "Sign out" can end the provider session: currentAdmin() admits admins alone.
+      cookies.writeSession(ctx, { userId: claims.sub, organizationId, idToken });
+      pages.render(ctx, 'login/message.njk', {
+        title: 'Administrators only',
+        message: 'The Gatehouse console is for administrators of your organization. Sign out, then sign in with an administrator account, or ask an administrator for access.',
+        tone: 'error',
+        action: { href: '/console/logout', label: 'Sign out' },
+      }, 403);
+      return;
+    }
+    cookies.writeSession(ctx, { userId: claims.sub, organizationId, idToken });
+    ctx.redirect('/console');
+  });
+
+  router.get('/console/logout', async (ctx) => {
+    const session = cookies.readSession(ctx);
+    cookies.clearSession(ctx);
+    if (!session) return ctx.redirect('/console/signed-out');
+    ctx.redirect(oidc.buildEndSessionUrl(rpConfig(), { id_token_hint: session.idToken, post_logout_redirect_uri: `${base}/console/signed-out` }).href);
+  });
+
+  router.get('/console/signed-out', (ctx) => {
+    pages.render(ctx, 'login/message.njk', { title: 'You are signed out', message: 'You have signed out of the Gatehouse console.', tone: 'success', action: { href: '/console/login', label: 'Sign in again' } });
+  });
+
+  return router;
+}

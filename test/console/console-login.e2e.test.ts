@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpBrowser, type Page, text } from '../helpers/http-browser.ts';
+import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
+
+const PASSWORD = 'correct horse battery staple';
+
+/** /console is a client of Gatehouse's own provider and admits admins of the chosen org only. */
+describe('console sign-in', () => {
+  let live: LiveApp;
+  beforeAll(async () => {
+    live = await startLiveApp();
+  });
+  afterAll(async () => live.close());
+
+  async function person(orgName: string, email: string, role: 'admin' | 'member') {
+    const orgId = (await live.api('POST', '/organizations', { name: orgName })).body.id as string;
+    const inv = (await live.api('POST', `/organizations/${orgId}/invitations`, { email, role })).body;
+    const browser = new HttpBrowser();
+    const form = await browser.get(inv.accept_url);
+    expect((await browser.submit(form, '/invitations/', { first_name: 'Ola', last_name: 'Nordmann', password: PASSWORD, password_confirm: PASSWORD })).status).toBe(200);
+    return { orgId, browser };
+  }
+
+  async function signInToConsole(browser: HttpBrowser, email: string): Promise<Page> {
+    const emailPage = await browser.follow(`${live.url}/console`);
+    expect(text(emailPage.html)).toContain('to continue to Gatehouse console');
+    const passwordPage = await browser.submit(emailPage, '/email', { email });
+    const after = await browser.submit(passwordPage, '/password', { email, password: PASSWORD });
+    return browser.follow(after.location!);
+  }
+
+  it('signs an admin in, shows who is signed in, and signs out through the provider', async () => {
+    const { browser } = await person('Acme', 'admin@acme.test', 'admin');
+    const home = await signInToConsole(browser, 'admin@acme.test');
+    expect(home.status).toBe(200);
+    expect(home.url).toBe(`${live.url}/console`);
+    expect(text(home.html)).toContain('admin@acme.test');
+    expect(text(home.html)).toContain('Acme');
+
+    const confirm = await browser.follow(`${live.url}/console/logout`);
+    const out = await browser.submit(confirm, 'session/end/confirm', { logout: 'yes' });
+    const signedOut = await browser.follow(out.location!);
+    expect(signedOut.url).toBe(`${live.url}/console/signed-out`);
+    expect(text(signedOut.html)).toContain('You are signed out');
+    // The console session is gone: /console starts a new sign-in.
+    const again = await browser.follow(`${live.url}/console`);
+    expect(text(again.html)).toContain('Sign in');
+  });
+
+  it('refuses a member who is not an admin, and records why', async () => {
+    const { orgId, browser } = await person('Members', 'member@members.test', 'member');
+    const page = await signInToConsole(browser, 'member@members.test');
+    expect(page.status).toBe(403);
+    expect(text(page.html)).toContain('Administrators only');
+    const events = (await live.api('GET', `/events?organization_id=${orgId}&types=user.signin_failed`)).body.data;
+    expect(events.at(-1)).toMatchObject({ data: { reason: 'not_an_admin', client_id: 'gatehouse-console' } });
+    // Going back to /console does not let them in.
+    const back = await browser.follow(`${live.url}/console`);
+    expect(back.url).not.toBe(`${live.url}/console`);
+  });
+
+  it('an admin who loses the role is out at the next page', async () => {
+    const { orgId, browser } = await person('Demoted', 'boss@demoted.test', 'admin');
+    expect((await signInToConsole(browser, 'boss@demoted.test')).status).toBe(200);
+    const membership = (await live.api('GET', `/organizations/${orgId}/memberships`)).body.data[0];
+    expect((await live.api('PATCH', `/memberships/${membership.id}`, { role: 'member' })).status).toBe(200);
+    const next = await browser.get(`${live.url}/console`);
+    expect(next.status).toBe(302);
+    expect(next.location).toBe(`${live.url}/console/login`);
+  });
+});
