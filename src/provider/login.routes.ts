@@ -68,15 +68,17 @@ export function createLoginRouter(deps: LoginDeps): Router {
   async function refuse(ctx: Context, d: Details, reason: SignInRefusal, extra: { organizationName?: string; organizationId?: string; email?: string; userId?: string }, status = 403) {
     await uow((trx) => recordSignInRefusal(trx, call, { reason, clientId: String(d.params.client_id), organizationId: extra.organizationId, email: extra.email, userId: extra.userId }));
     const text = REFUSALS[reason](extra.organizationName ?? '');
-    pages.render(ctx, 'login/message.njk', { ...text, tone: 'error', action: { href: `/login/${d.uid}/restart`, label: 'Use another account' } }, status);
+    // Before the person is known, "another account" is the email step again; after, the app starts over.
+    const href = d.prompt.name === 'login' ? `/login/${d.uid}?change=1` : `/login/${d.uid}/restart`;
+    pages.render(ctx, 'login/message.njk', { ...text, tone: 'error', action: { href, label: 'Use another account' } }, status);
   }
 
   async function renderEmail(ctx: Context, d: Details, values: { email?: string; error?: string }, status = 200) {
-    pages.render(ctx, 'login/email.njk', { action: action(d, 'email'), email: values.email ?? d.params.login_hint ?? '', error: values.error, client_name: await clientName(d) }, status);
+    pages.render(ctx, 'login/email.njk', { action: action(d, 'email'), email: values.email ?? '', error: values.error, client_name: await clientName(d) }, status);
   }
 
   async function renderPassword(ctx: Context, d: Details, values: { email: string; error?: string }, status = 200) {
-    pages.render(ctx, 'login/password.njk', { action: action(d, 'password'), email: values.email, error: values.error, restart_url: `/login/${d.uid}`, client_name: await clientName(d) }, status);
+    pages.render(ctx, 'login/password.njk', { action: action(d, 'password'), email: values.email, error: values.error, restart_url: `/login/${d.uid}?change=1`, client_name: await clientName(d) }, status);
   }
 
   /** The org step: the app's `organization` parameter, the only membership, or the person's choice. */
@@ -113,11 +115,33 @@ export function createLoginRouter(deps: LoginDeps): Router {
     ctx.respond = false;
   }
 
+  /** After the email is known (typed, or from login_hint / domain_hint): SSO, a refusal, or the password page. */
+  async function routeEmail(ctx: Context, d: Details, address: string, options: { domainOnly: boolean }) {
+    const route = await routeSignIn(db, deps.ssoTypes, address);
+    if (route.kind === 'sso') {
+      const type = deps.ssoTypes.find((t) => t.type === route.type)!;
+      ctx.redirect(await type.startUrl(route.connectionId, { interactionUid: d.uid, loginHint: options.domainOnly ? undefined : address }));
+      return;
+    }
+    if (route.kind === 'sso_required') {
+      return refuse(ctx, d, 'sso_required', { organizationId: route.organization.id, organizationName: route.organization.name, email: options.domainOnly ? undefined : address });
+    }
+    if (options.domainOnly) return renderEmail(ctx, d, {});
+    return renderPassword(ctx, d, { email: address });
+  }
+
   router.get('/login/:uid', async (ctx) => {
     const d = await details(ctx);
     if (!d) return;
-    if (d.prompt.name === 'login') return renderEmail(ctx, d, {});
-    return chooseOrganization(ctx, d, undefined);
+    if (d.prompt.name !== 'login') return chooseOrganization(ctx, d, undefined);
+    // login_hint names the person: skip the email step. domain_hint names only the company: use it
+    // to find its IdP, else ask for the email as usual.
+    if (ctx.query.change) return renderEmail(ctx, d, {});
+    const hinted = email.safeParse(d.params.login_hint ?? '');
+    if (hinted.success) return routeEmail(ctx, d, hinted.data, { domainOnly: false });
+    const domainHint = typeof d.params.domain_hint === 'string' ? d.params.domain_hint.trim().toLowerCase() : '';
+    if (/^[a-z0-9.-]+\.[a-z]{2,}$/.test(domainHint)) return routeEmail(ctx, d, `someone@${domainHint}`, { domainOnly: true });
+    return renderEmail(ctx, d, {});
   });
 
   router.get('/login/:uid/restart', async (ctx) => {
@@ -134,16 +158,7 @@ export function createLoginRouter(deps: LoginDeps): Router {
     if (d.prompt.name !== 'login') return chooseOrganization(ctx, d, undefined);
     const parsed = email.safeParse((ctx.request.body as Record<string, string>).email ?? '');
     if (!parsed.success) return renderEmail(ctx, d, { email: String((ctx.request.body as Record<string, string>).email ?? ''), error: 'Enter your work email address, like name@company.com.' }, 422);
-    const route = await routeSignIn(db, deps.ssoTypes, parsed.data);
-    if (route.kind === 'sso') {
-      const type = deps.ssoTypes.find((t) => t.type === route.type)!;
-      ctx.redirect(await type.startUrl(route.connectionId, { interactionUid: d.uid, loginHint: parsed.data }));
-      return;
-    }
-    if (route.kind === 'sso_required') {
-      return refuse(ctx, d, 'sso_required', { organizationId: route.organization.id, organizationName: route.organization.name, email: parsed.data });
-    }
-    return renderPassword(ctx, d, { email: parsed.data });
+    return routeEmail(ctx, d, parsed.data, { domainOnly: false });
   });
 
   router.post('/login/:uid/password', pages.formBody, pages.verifyCsrf, async (ctx) => {

@@ -40,7 +40,8 @@ function buildApp(mode: 'production' | 'development', options: { assetsDir?: str
 }
 
 const ORGS = [
-  { id: 'org_1', name: 'Acme', role: 'admin' },
+  { id: 'org_0', name: 'Umbrella', role: 'member', disabled: true },
+  { id: 'org_1', name: 'Acme', role: 'admin', disabled: false },
   { id: 'org_2', name: 'Globex', role: 'member' },
 ];
 
@@ -53,11 +54,13 @@ const SAMPLES: Record<string, [string, Record<string, unknown>]> = {
   message: ['login/message.njk', { title: 'Your organization requires single sign-on', message: 'Acme signs people in through its identity provider.', tone: 'info', action: { href: '/login/uid1/sso', label: 'Continue with single sign-on' } }],
   'message-bare': ['login/message.njk', { title: 'Your access to Acme is disabled', message: 'Ask an admin of Acme to enable it.', tone: 'error' }],
   accept: ['invitations/accept.njk', { action: '/invitations/tok', organization: 'Acme', email: 'grace@acme.com', role: 'admin', values: {}, errors: {} }],
+  'accept-existing': ['invitations/accept.njk', { action: '/invitations/tok', organization: 'Acme', email: 'grace@acme.com', role: 'member', has_password: true, values: { first_name: 'Grace', last_name: 'Hopper' }, errors: {} }],
   'accept-errors': ['invitations/accept.njk', {
     action: '/invitations/tok', organization: 'Acme', email: 'grace@acme.com', role: 'member',
     values: { first_name: 'Grace', last_name: 'Hopper' }, errors: { password: 'Use at least 12 characters.', password_confirm: 'The passwords do not match.' },
   }],
   console: ['console/home.njk', { user: { name: 'Ada Lovelace', email: 'ada@acme.com' }, organization: { name: 'Acme' }, role: 'admin', logout_url: '/console/logout' }],
+  'console-no-name': ['console/home.njk', { user: { name: 'ada@acme.com', email: 'ada@acme.com' }, organization: { name: 'Acme' }, role: 'admin', logout_url: '/console/logout' }],
   error: ['error.njk', { status: 404, title: 'Page not found', message: 'Nothing lives here.', reference: 'req_abc' }],
   xss: ['login/email.njk', { action: '/login/uid1', email: '"><img src=x onerror=alert(1)>', error: '<b>bold</b>', client_name: '<script>alert(1)</script>' }],
   'xss-console': ['console/home.njk', { user: { name: '<script>alert(1)</script>', email: 'a@b.c' }, organization: { name: 'A & B <i>' }, role: 'admin', logout_url: '/console/logout' }],
@@ -118,6 +121,8 @@ describe('templates', () => {
     const html = await page('password');
     expect(html).toContain('ada@acme.com');
     expect(html).toContain('<a href="/login/uid1/restart">Not you?</a>');
+    // The password step posts the email back (the route reads it), and password managers see it as the username.
+    expect(html).toContain('<input type="email" name="email" autocomplete="username" value="ada@acme.com" hidden readonly>');
     expect(html).toContain('<label class="field__label" for="password">Password</label>');
     expect(html).toMatch(/id="password" name="password" type="password" autocomplete="current-password" required autofocus>/);
     expect(html).toContain('>Sign in</button>');
@@ -127,10 +132,12 @@ describe('templates', () => {
     expect(error).toContain('The email or password is not correct.');
   });
 
-  it('login/choose-org: a radio list in a fieldset, the first checked, Continue', async () => {
+  it('login/choose-org: a radio list in a fieldset, the first enabled one checked, a disabled one not choosable, Continue', async () => {
     const html = await page('choose-org');
     expect(html).toContain('<h1>Choose an organization</h1>');
     expect(html).toMatch(/<fieldset class="fieldset">\s*<legend/);
+    expect(html).toMatch(/<input type="radio" name="organization_id" value="org_0" required disabled>/);
+    expect(html).toContain('Member · access disabled');
     expect(html).toMatch(/<input type="radio" name="organization_id" value="org_1" required checked>/);
     expect(html).toMatch(/<input type="radio" name="organization_id" value="org_2" required>/);
     expect(html).toContain('Acme');
@@ -167,6 +174,14 @@ describe('templates', () => {
     expect(html).not.toContain('role="alert"');
   });
 
+  it('invitations/accept for someone who already has a password asks for no password', async () => {
+    const html = await page('accept-existing');
+    expect(html).toContain('Confirm your name to accept.');
+    expect(html).toContain('You already have a password for this email');
+    expect(html).not.toContain('type="password"');
+    expect(html).toMatch(/id="last_name"[^>]* value="Hopper"/);
+  });
+
   it('invitations/accept with errors: a summary linking to each field, errors tied to fields, values kept, passwords not', async () => {
     const html = await page('accept-errors');
     expect(html).toContain('<title>Error: Join Acme · Gatehouse</title>');
@@ -179,11 +194,16 @@ describe('templates', () => {
     expect(html).toContain('invited as a member');
   });
 
-  it('console/home: who is signed in, of which organization, and a Sign out form', async () => {
+  it('console/home: who is signed in, of which organization, and Sign out', async () => {
     const html = await page('console');
     expect(html).toContain('<h1>Welcome, Ada Lovelace</h1>');
     expect(html).toContain('Signed in as ada@acme.com, admin of <strong>Acme</strong>.');
-    expect(html).toMatch(/<form method="post" action="\/console\/logout">\s*<input type="hidden" name="_csrf" value="[A-Za-z0-9_-]{43}">\s*<button type="submit"[^>]*>Sign out<\/button>/);
+    expect(html).toContain('<a href="/console/logout" class="button button--secondary button--small">Sign out</a>');
+    expect(html).toContain('<dt>Name</dt><dd>Ada Lovelace</dd>');
+    // The console passes the email as the name when there is none: no "Welcome, ada@acme.com".
+    const noName = await page('console-no-name');
+    expect(noName).toContain('<h1>Welcome</h1>');
+    expect(noName).toContain('<dt>Name</dt><dd>Not set</dd>');
     expect(html).toContain('later release');
     expect(html).toMatch(/<header class="topbar">/);
   });

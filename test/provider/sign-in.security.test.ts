@@ -179,3 +179,39 @@ describe('sign-in refusals', () => {
     expect(text(forged.html)).toContain('This form expired or was not sent from this site');
   });
 });
+
+describe('sign-in hints', () => {
+  let live: LiveApp;
+  let config: oidc.Configuration;
+  beforeAll(async () => {
+    live = await startLiveApp();
+    const client = (await live.api('POST', '/clients', { name: 'Hints', redirect_uris: [CALLBACK] })).body;
+    config = await oidc.discovery(new URL(live.url), client.client_id, client.client_secret, oidc.ClientSecretBasic(client.client_secret), { execute: [oidc.allowInsecureRequests] });
+  });
+  afterAll(async () => live.close());
+
+  const url = async (extra: Record<string, string>) =>
+    oidc.buildAuthorizationUrl(config, { redirect_uri: CALLBACK, scope: 'openid', state: oidc.randomState(), code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256', ...extra }).href;
+
+  it('login_hint skips the email step; "Not you?" goes back to it', async () => {
+    const browser = new HttpBrowser();
+    const page = await browser.follow(await url({ login_hint: 'Someone@Example.test' }), CALLBACK);
+    expect(text(page.html)).toContain('someone@example.test');
+    expect(page.html).toContain('autocomplete="current-password"');
+    const change = /href="([^"]*change=1)"/.exec(page.html)![1]!.replace(/&amp;/g, '&');
+    const emailPage = await browser.get(new URL(change, live.url).href);
+    expect(emailPage.html).toContain('autocomplete="username"');
+    expect(emailPage.html).not.toContain('someone@example.test');
+  });
+
+  it('domain_hint of an org that enforces SSO (with no connection yet) stops with the clear message', async () => {
+    const orgId = (await live.api('POST', '/organizations', { name: 'Hinted', sso_entitled: true, enforce_sso: true })).body.id;
+    const domain = (await live.api('POST', `/organizations/${orgId}/domains`, { domain: 'hinted.test' })).body;
+    expect((await live.api('POST', `/domains/${domain.id}/verify`, { method: 'manual' })).status).toBe(200);
+    const page = await new HttpBrowser().follow(await url({ domain_hint: 'hinted.test' }), CALLBACK);
+    expect(page.status).toBe(403);
+    expect(text(page.html)).toContain('Hinted requires you to sign in through your company');
+    const plain = await new HttpBrowser().follow(await url({ domain_hint: 'elsewhere.test' }), CALLBACK);
+    expect(plain.html).toContain('autocomplete="username"');
+  });
+});
