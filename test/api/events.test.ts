@@ -120,6 +120,7 @@ describe('events API', () => {
     let domain = '';
     let contact = '';
     let invitation = '';
+    let client = '';
     const steps: Array<[route: string, send: () => Promise<{ body: any }>, event: string]> = [
       ['post /organizations', () => t.api.post('/api/v1/organizations', { name: 'Globex' }).expect(201), 'organization.created'],
       ['patch /organizations/:id', () => t.api.patch(`/api/v1/organizations/${acme}`, { name: 'Acme Inc' }).expect(200), 'organization.updated'],
@@ -139,6 +140,8 @@ describe('events API', () => {
       ['delete /sites/:id', () => t.api.delete(`/api/v1/sites/${site}`).expect(204), 'site.deleted'],
       ['post /organizations/:id/invitations', async () => { const r = await t.api.post(`/api/v1/organizations/${acme}/invitations`, { email: 'new@acme.example' }).expect(201); invitation = r.body.id; return r; }, 'invitation.created'],
       ['delete /invitations/:id', () => t.api.delete(`/api/v1/invitations/${invitation}`).expect(204), 'invitation.revoked'],
+      ['post /clients', async () => { const r = await t.api.post('/api/v1/clients', { name: 'App', redirect_uris: ['https://app.example/cb'] }).expect(201); client = r.body.id; return r; }, 'client.created'],
+      ['delete /clients/:id', () => t.api.delete(`/api/v1/clients/${client}`).expect(204), 'client.deleted'],
       ['delete /organizations/:id', () => t.api.delete(`/api/v1/organizations/${acme}`).expect(204), 'organization.deleted'],
     ];
     const keyId = (await t.app.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow()).id;
