@@ -82,7 +82,15 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   async function buildProvider(): Promise<void> {
     const jwks = await loadSigningJwks(db, clock, box);
     if (oidc?.version === jwks.version) return;
-    const provider = createOidcProvider({ ctx, db, log: log.child({ component: 'oidc' }), masterKey: key, jwks, renderError: (k, out) => pages.errorPage(k, { status: k.status || 400, title: 'Sign-in error', message: String(out.error_description ?? out.error ?? 'The sign-in request is not valid.'), reference: k.state?.requestId ?? 'oidc' }) });
+    const provider = createOidcProvider({ ctx, db, log: log.child({ component: 'oidc' }), masterKey: key, jwks, renderError: (k, out) => {
+        const reference = (k.req as { gatehouseRequestId?: string }).gatehouseRequestId ?? 'oidc';
+        log.info({ reference, error: out.error, description: out.error_description }, 'sign-in request refused by the provider');
+        pages.errorPage(k, { status: k.status || 400, title: 'This sign-in request cannot continue', message: String(out.error_description ?? out.error ?? 'The sign-in request is not valid.'), reference });
+      },
+      // The provider's own pages use the same layout as every other page (its defaults load web fonts).
+      logoutSource: (k, form, clientName) => pages.render(k, 'login/logout.njk', { form, client_name: clientName }),
+      postLogoutSuccessSource: (k, clientName) => pages.render(k, 'login/message.njk', { title: 'You are signed out', message: clientName ? `You have signed out of ${clientName}.` : 'You have signed out.', tone: 'success' }),
+    });
     const login = createLoginRouter({ provider, pages, db, uow, ctx, ssoTypes });
     oidc = { provider, callback: provider.callback(), login: login.routes() as unknown as Koa.Middleware, version: jwks.version };
   }
@@ -117,6 +125,8 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
     if (isProviderPath(k.path)) {
       // node-oidc-provider is a Koa app of its own: hand it the raw request and response.
       k.respond = false;
+      // The provider runs in its own Koa context: carry the request id over for its error pages.
+      (k.req as { gatehouseRequestId?: string }).gatehouseRequestId = k.state.requestId;
       await oidc.callback(k.req, k.res);
       return;
     }

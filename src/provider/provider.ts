@@ -30,7 +30,8 @@ export interface ProviderDeps {
   masterKey: Buffer;
   jwks: { keys: object[] };
   renderError?: (ctx: Context, out: Record<string, string>, error: Error) => void;
-  logoutSource?: (ctx: Context, form: string) => void;
+  logoutSource?: (ctx: Context, form: string, clientName: string | undefined) => void;
+  postLogoutSuccessSource?: (ctx: Context, clientName: string | undefined) => void;
 }
 
 /** node-oidc-provider configured as Gatehouse's own OpenID provider (DESIGN.md "Sign-in"). */
@@ -66,7 +67,8 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
       devInteractions: { enabled: false },
       rpInitiatedLogout: {
         enabled: true,
-        ...(deps.logoutSource ? { logoutSource: async (ctx: OidcCtx, form: string) => deps.logoutSource!(ctx as unknown as Context, form) } : {}),
+        ...(deps.logoutSource ? { logoutSource: async (ctx: OidcCtx, form: string) => deps.logoutSource!(ctx as Context, form, ctx.oidc.client?.clientName) } : {}),
+        ...(deps.postLogoutSuccessSource ? { postLogoutSuccessSource: async (ctx: OidcCtx) => deps.postLogoutSuccessSource!(ctx as Context, ctx.oidc.client?.clientName) } : {}),
       },
       revocation: { enabled: true },
       userinfo: { enabled: true },
