@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiRouter } from '../../src/api/api.router.ts';
 import { EVENT_TYPES } from '../../src/events/catalogue.ts';
 import { createSite as createSiteService } from '../../src/orgs/sites.service.ts';
+import { createOrg, createSite, expectProblem, seedMember, UNKNOWN } from '../helpers/api.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
-import { createOrg, createSite, expectProblem, seedMember, UNKNOWN } from '../users/seed.ts';
 
 type Event = { id: string; type: string; organization_id: string | null; actor: { type: string; id: string | null }; data: Record<string, unknown>; created_at: string };
 const types = (res: { body: { data: Event[] } }) => res.body.data.map((e) => e.type);
@@ -80,7 +80,7 @@ describe('events API', () => {
       ['types too long', `types=${'a'.repeat(1001)}`, 'types'],
     ] as const) {
       const res = await t.api.get(`/api/v1/events?${query}`);
-      expectProblem(res, 400, 'invalid_query', label);
+      expectProblem(res, 400, 'invalid_query', undefined, label);
       expect(res.body.errors.map((e: { field: string }) => e.field), label).toEqual([field]);
     }
     expect(await t.snapshot()).toEqual(before);

@@ -18,6 +18,9 @@ export interface TestSmtpServer {
   close(): Promise<void>;
 }
 
+/** A mail's text with line ends made uniform (the decoded body keeps some CRLFs). */
+export const textOf = (mail: { text: string }): string => mail.text.replace(/\r\n/g, '\n');
+
 function decodeBody(raw: string): string {
   const [headers = '', ...rest] = raw.split(/\r?\n\r?\n/);
   let body = rest.join('\n\n');

@@ -9,11 +9,14 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { pino } from 'pino';
 import { SMTPServer } from 'smtp-server';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp, type Gatehouse } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { cancelMail, enqueueMail, type OutgoingMail } from '../../src/mail/outbox.ts';
 import { MAX_ATTEMPTS } from '../../src/mail/sender.ts';
+import { createOrg } from '../helpers/api.ts';
+import { rawDatabase } from '../helpers/raw-database.ts';
+import { useSmtpApp } from '../helpers/smtp-app.ts';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { createTestApp, TEST_SECRET, type TestApp } from '../helpers/test-app.ts';
 
@@ -37,13 +40,6 @@ async function enqueue(t: TestApp, mail: OutgoingMail): Promise<string> {
 
 const outboxRow = (t: TestApp, id: string) => t.app.db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
-/** The SQLite file and its WAL as bytes, to prove a value never reached the disk in clear. */
-function rawDatabase(dir: string): string {
-  const file = path.join(dir, 'gatehouse.db');
-  const wal = `${file}-wal`;
-  return fs.readFileSync(file).toString('latin1') + (fs.existsSync(wal) ? fs.readFileSync(wal).toString('latin1') : '');
-}
-
 /** A second app on the same data directory (the operator restarts with other settings); not started. */
 function reopen(t: TestApp, env: Record<string, string>): Gatehouse {
   const config = loadConfig({ GATEHOUSE_DATA_DIR: t.dir, GATEHOUSE_SECRET: TEST_SECRET, PORT: '8080', GATEHOUSE_BASE_URL: 'http://gatehouse.test', ...env });
@@ -53,16 +49,10 @@ function reopen(t: TestApp, env: Record<string, string>): Gatehouse {
 describe('mail outbox and sender', () => {
   let smtp: TestSmtpServer;
   let t: TestApp;
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
+  useSmtpApp((server, testApp) => {
+    smtp = server;
+    t = testApp;
   });
-  afterAll(async () => smtp.close());
-  beforeEach(async () => {
-    smtp.received.length = 0;
-    smtp.failNext(0);
-    t = await createTestApp({ SMTP_URL: smtp.url });
-  });
-  afterEach(async () => t.close());
 
   it('seals the body at rest, bound to its row, and drops it once the mail is sent', async () => {
     const id = await enqueue(t, mailTo('ada@acme.example'));
@@ -254,7 +244,7 @@ describe('mail sender while a send is in flight', () => {
     const smtp = await startGatedSmtpServer();
     const t = await createTestApp({ SMTP_URL: smtp.url });
     try {
-      const org = (await t.api.post('/api/v1/organizations', { name: 'Acme' }).expect(201)).body.id;
+      const org = await createOrg(t, 'Acme');
       // The commit wakes the started sender, which begins sending the notice.
       const contact = (await t.api.post(`/api/v1/organizations/${org}/it_contacts`, { email: 'it@acme.example' }).expect(201)).body;
       await smtp.held();
@@ -279,7 +269,7 @@ describe('mail sender while a send is in flight', () => {
     const t = await createTestApp({ SMTP_URL: smtp.url });
     let later: Gatehouse | undefined;
     try {
-      const org = (await t.api.post('/api/v1/organizations', { name: 'Acme' }).expect(201)).body.id;
+      const org = await createOrg(t, 'Acme');
       await t.api.post(`/api/v1/organizations/${org}/it_contacts`, { email: 'first@acme.example' }).expect(201);
       await smtp.held();
       // Queued while the first send is in flight: its wake-up asks for another pass.

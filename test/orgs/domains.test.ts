@@ -3,6 +3,7 @@ import type { Response } from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/clock.ts';
 import { failExpiredDomains } from '../../src/orgs/domains.service.ts';
+import { createOrg, expectProblem } from '../helpers/api.ts';
 import { cli } from '../helpers/cli.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { createTestApp, TEST_SECRET, type TestApp } from '../helpers/test-app.ts';
@@ -27,7 +28,6 @@ describe('domains API with a real DNS server', () => {
   });
   afterEach(async () => t.close());
 
-  const createOrg = async (name: string): Promise<string> => (await t.api.post('/api/v1/organizations', { name }).expect(201)).body.id;
   const addDomain = async (orgId: string, domain: string) => (await t.api.post(`/api/v1/organizations/${orgId}/domains`, { domain }).expect(201)).body;
   const verify = (id: string, body?: object) => t.api.post(`/api/v1/domains/${id}/verify`, body);
   const events = async (orgId: string, types: string) => (await t.api.get(`/api/v1/events?organization_id=${orgId}&types=${types}`).expect(200)).body.data;
@@ -35,12 +35,6 @@ describe('domains API with a real DNS server', () => {
   function expectJson(res: Response, status: number): void {
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-  }
-
-  function expectProblem(res: Response, status: number, code: string, detail: string): void {
-    expect(res.status, detail).toBe(status);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ type: `https://gatehouse.dev/problems/${code}`, title: code, status, detail });
   }
 
   /** Sends a request that must be refused, and proves it wrote nothing. */
@@ -54,7 +48,7 @@ describe('domains API with a real DNS server', () => {
 
   describe('adding', () => {
     it('answers 201 with the pending domain and the TXT record to publish', async () => {
-      const orgId = await createOrg('Acme');
+      const orgId = await createOrg(t, 'Acme');
       const res = await t.api.post(`/api/v1/organizations/${orgId}/domains`, { domain: 'acme.com' });
       expectJson(res, 201);
       expect(res.body).toEqual({
@@ -75,7 +69,7 @@ describe('domains API with a real DNS server', () => {
     });
 
     it('stores the normalised name: lower case, no trailing dot, IDN as punycode', async () => {
-      const orgId = await createOrg('Bücher');
+      const orgId = await createOrg(t, 'Bücher');
       const added = await addDomain(orgId, 'Bücher.Example.');
       expect(added).toMatchObject({ domain: 'xn--bcher-kva.example', verification: { name: '_gatehouse-challenge.xn--bcher-kva.example' } });
       // The same name in another spelling is the same domain.
@@ -84,15 +78,15 @@ describe('domains API with a real DNS server', () => {
     });
 
     it('gives every domain its own challenge value', async () => {
-      const a = await addDomain(await createOrg('A'), 'acme.com');
-      const b = await addDomain(await createOrg('B'), 'acme.com');
+      const a = await addDomain(await createOrg(t, 'A'), 'acme.com');
+      const b = await addDomain(await createOrg(t, 'B'), 'acme.com');
       expect(a.verification.value).not.toBe(b.verification.value);
     });
   });
 
   describe('verifying through DNS', () => {
     it('keeps the domain pending with the reason when no TXT record exists, and records the failure', async () => {
-      const orgId = await createOrg('Acme');
+      const orgId = await createOrg(t, 'Acme');
       const domain = await addDomain(orgId, 'acme.com');
       t.clock.advance(60_000);
       const res = await verify(domain.id);
@@ -109,7 +103,7 @@ describe('domains API with a real DNS server', () => {
     });
 
     it('says the value does not match when the TXT record holds something else', async () => {
-      const domain = await addDomain(await createOrg('Acme'), 'acme.com');
+      const domain = await addDomain(await createOrg(t, 'Acme'), 'acme.com');
       dns.setTxt('_gatehouse-challenge.acme.com', 'gatehouse-domain-verification=somebody-elses-value');
       const one = await verify(domain.id).expect(200);
       expect(one.body).toMatchObject({ state: 'pending', verification: { method: null, last_error: 'The TXT record at _gatehouse-challenge.acme.com does not hold the expected value (found 1 other value).' } });
@@ -128,7 +122,7 @@ describe('domains API with a real DNS server', () => {
     ];
     for (const [label, records] of published) {
       it(`verifies when the record is present: ${label}`, async () => {
-        const orgId = await createOrg('Acme');
+        const orgId = await createOrg(t, 'Acme');
         const domain = await addDomain(orgId, 'acme.com');
         dns.setTxt('_gatehouse-challenge.acme.com', ...records(domain.verification.value));
         t.clock.advance(DAY_MS);
@@ -149,8 +143,8 @@ describe('domains API with a real DNS server', () => {
     }
 
     it('treats an empty body and {"method":"dns_txt"} as a DNS check', async () => {
-      const a = await addDomain(await createOrg('A'), 'acme.com');
-      const b = await addDomain(await createOrg('B'), 'beta.com');
+      const a = await addDomain(await createOrg(t, 'A'), 'acme.com');
+      const b = await addDomain(await createOrg(t, 'B'), 'beta.com');
       expect((await verify(a.id, {}).expect(200)).body.verification.last_error).toBe(noRecord('_gatehouse-challenge.acme.com'));
       expect((await verify(b.id, { method: 'dns_txt' }).expect(200)).body.verification.last_error).toBe(noRecord('_gatehouse-challenge.beta.com'));
       expect(dns.queries).toEqual(expect.arrayContaining(['_gatehouse-challenge.acme.com', '_gatehouse-challenge.beta.com']));
@@ -164,7 +158,7 @@ describe('domains API with a real DNS server', () => {
       await new Promise<void>((resolve) => socket.close(() => resolve()));
       const down = await createTestApp({ DNS_SERVERS: `127.0.0.1:${port}` });
       try {
-        const orgId = (await down.api.post('/api/v1/organizations', { name: 'Acme' }).expect(201)).body.id;
+        const orgId = await createOrg(down, 'Acme');
         const domain = (await down.api.post(`/api/v1/organizations/${orgId}/domains`, { domain: 'acme.com' }).expect(201)).body;
         const res = await down.api.post(`/api/v1/domains/${domain.id}/verify`);
         expectJson(res, 200);
@@ -176,7 +170,7 @@ describe('domains API with a real DNS server', () => {
     });
 
     it('looks up the punycode name of an IDN domain', async () => {
-      const domain = await addDomain(await createOrg('Bücher'), 'bücher.example');
+      const domain = await addDomain(await createOrg(t, 'Bücher'), 'bücher.example');
       dns.setTxt('_gatehouse-challenge.xn--bcher-kva.example', domain.verification.value);
       expect((await verify(domain.id).expect(200)).body.state).toBe('verified');
       expect(dns.queries).toContain('_gatehouse-challenge.xn--bcher-kva.example');
@@ -184,7 +178,7 @@ describe('domains API with a real DNS server', () => {
   });
 
   it('verifies by hand with {"method":"manual"} without asking DNS', async () => {
-    const orgId = await createOrg('Acme');
+    const orgId = await createOrg(t, 'Acme');
     const domain = await addDomain(orgId, 'acme.com');
     const res = await verify(domain.id, { method: 'manual' });
     expectJson(res, 200);
@@ -195,9 +189,9 @@ describe('domains API with a real DNS server', () => {
 
   describe('one verified owner per domain', () => {
     it('refuses to add a domain another org has verified, in any spelling', async () => {
-      const a = await addDomain(await createOrg('A'), 'acme.com');
+      const a = await addDomain(await createOrg(t, 'A'), 'acme.com');
       await verify(a.id, { method: 'manual' }).expect(200);
-      const orgB = await createOrg('B');
+      const orgB = await createOrg(t, 'B');
       for (const spelling of ['acme.com', 'ACME.com.']) {
         await refused(() => t.api.post(`/api/v1/organizations/${orgB}/domains`, { domain: spelling }), 409, 'domain_verified_elsewhere', 'acme.com is already verified by another organization.');
       }
@@ -206,8 +200,8 @@ describe('domains API with a real DNS server', () => {
     });
 
     it('refuses the second verification of a domain both orgs added while pending, and leaves it pending', async () => {
-      const orgA = await createOrg('A');
-      const orgB = await createOrg('B');
+      const orgA = await createOrg(t, 'A');
+      const orgB = await createOrg(t, 'B');
       const a = await addDomain(orgA, 'acme.com');
       const b = await addDomain(orgB, 'acme.com');
       dns.setTxt('_gatehouse-challenge.acme.com', a.verification.value, b.verification.value);
@@ -227,8 +221,8 @@ describe('domains API with a real DNS server', () => {
   });
 
   it('lets exactly one of two orgs verifying at the same moment win', async () => {
-    const a = await addDomain(await createOrg('A'), 'acme.com');
-    const b = await addDomain(await createOrg('B'), 'acme.com');
+    const a = await addDomain(await createOrg(t, 'A'), 'acme.com');
+    const b = await addDomain(await createOrg(t, 'B'), 'acme.com');
     dns.setTxt('_gatehouse-challenge.acme.com', a.verification.value, b.verification.value);
     dns.delayMs = 200;
     try {
@@ -244,7 +238,7 @@ describe('domains API with a real DNS server', () => {
   });
 
   it('does not hold the database while waiting for DNS', async () => {
-    const domain = await addDomain(await createOrg('Acme'), 'acme.com');
+    const domain = await addDomain(await createOrg(t, 'Acme'), 'acme.com');
     dns.delayMs = 500;
     const done: string[] = [];
     try {
@@ -260,7 +254,7 @@ describe('domains API with a real DNS server', () => {
 
   describe('refusals', () => {
     it('answers 409 when verifying a verified domain, by DNS or by hand, without a lookup', async () => {
-      const domain = await addDomain(await createOrg('Acme'), 'acme.com');
+      const domain = await addDomain(await createOrg(t, 'Acme'), 'acme.com');
       await verify(domain.id, { method: 'manual' }).expect(200);
       await refused(() => verify(domain.id), 409, 'domain_already_verified', 'acme.com is already verified.');
       await refused(() => verify(domain.id, { method: 'manual' }), 409, 'domain_already_verified', 'acme.com is already verified.');
@@ -268,7 +262,7 @@ describe('domains API with a real DNS server', () => {
     });
 
     it('deletes a domain; after that it is 404 everywhere', async () => {
-      const orgId = await createOrg('Acme');
+      const orgId = await createOrg(t, 'Acme');
       const domain = await addDomain(orgId, 'acme.com');
       const res = await t.api.delete(`/api/v1/domains/${domain.id}`);
       expect(res.status).toBe(204);
@@ -290,9 +284,9 @@ describe('domains API with a real DNS server', () => {
       await refused(() => t.api.delete(`/api/v1/domains/${UNKNOWN_DOMAIN}`), 404, 'not_found', gone);
       expect(dns.queries).toEqual([]);
 
-      const deleted = await createOrg('Gone');
+      const deleted = await createOrg(t, 'Gone');
       await t.api.delete(`/api/v1/organizations/${deleted}`).expect(204);
-      const domain = await addDomain(await createOrg('Acme'), 'acme.com');
+      const domain = await addDomain(await createOrg(t, 'Acme'), 'acme.com');
       // A domain id is not an organization id; an org id is not a domain id.
       for (const orgId of [UNKNOWN_ORG, deleted, domain.id]) {
         await refused(() => t.api.post(`/api/v1/organizations/${orgId}/domains`, { domain: 'beta.com' }), 404, 'not_found', `No organization with id ${orgId}.`);
@@ -302,7 +296,7 @@ describe('domains API with a real DNS server', () => {
     });
 
     it('refuses bad bodies with 422 and field errors', async () => {
-      const orgId = await createOrg('Acme');
+      const orgId = await createOrg(t, 'Acme');
       const domain = await addDomain(orgId, 'acme.com');
       const add = (body: object) => () => t.api.post(`/api/v1/organizations/${orgId}/domains`, body);
       const cases: Array<[string, () => PromiseLike<Response>, string, { field: string; code: string }]> = [
@@ -321,7 +315,7 @@ describe('domains API with a real DNS server', () => {
     });
 
     it('refuses malformed names, public suffixes and consumer domains with the code in errors[0]', async () => {
-      const orgId = await createOrg('Acme');
+      const orgId = await createOrg(t, 'Acme');
       const cases: Array<[string, string, string]> = [
         ['', 'malformed_domain', '"" is not a valid domain name: it is empty.'],
         ['https://acme.com/', 'malformed_domain', '"https://acme.com/" is not a valid domain name: give the bare domain, such as example.com, without a scheme, path, port or address.'],
@@ -344,7 +338,7 @@ describe('domains API with a real DNS server', () => {
 
   describe('the 30-day rule', () => {
     it('fails a domain pending for 30 days in the sweep, and keeps one pending for 29', async () => {
-      const orgId = await createOrg('Acme');
+      const orgId = await createOrg(t, 'Acme');
       const old = await addDomain(orgId, 'acme.com');
       t.clock.advance(DAY_MS);
       const young = await addDomain(orgId, 'beta.com');
@@ -365,7 +359,7 @@ describe('domains API with a real DNS server', () => {
     });
 
     it('fails a 30-day-old domain on its next DNS check, naming the last error; 29 days stays pending', async () => {
-      const orgId = await createOrg('Acme');
+      const orgId = await createOrg(t, 'Acme');
       const old = await addDomain(orgId, 'acme.com');
       t.clock.advance(DAY_MS);
       const young = await addDomain(orgId, 'beta.com');
@@ -389,7 +383,7 @@ describe('domains API with a real DNS server', () => {
   describe('the CLI', () => {
     it('adds a domain, prints the TXT record, and exits 2 until the record is published', async () => {
       const env = { GATEHOUSE_DATA_DIR: t.dir, GATEHOUSE_SECRET: TEST_SECRET, DNS_SERVERS: dns.server };
-      const orgId = await createOrg('Acme');
+      const orgId = await createOrg(t, 'Acme');
 
       const added = await cli(env, 'domain', 'add', '--org', orgId, 'Acme.com');
       expect(added.code).toBe(0);
@@ -416,7 +410,7 @@ describe('domains API with a real DNS server', () => {
 
     it('prints parseable JSON for domain add --json, and refuses a bad name with its code', async () => {
       const env = { GATEHOUSE_DATA_DIR: t.dir, GATEHOUSE_SECRET: TEST_SECRET, DNS_SERVERS: dns.server };
-      const orgId = await createOrg('Acme');
+      const orgId = await createOrg(t, 'Acme');
       const added = await cli(env, 'domain', 'add', '--org', orgId, 'acme.com', '--json');
       expect(added.code).toBe(0);
       expect(JSON.parse(added.out)).toMatchObject({ organization_id: orgId, domain: 'acme.com', state: 'pending', verification: { type: 'dns_txt', name: '_gatehouse-challenge.acme.com', value: expect.stringMatching(VALUE) } });

@@ -3,9 +3,10 @@
  * name, at most 20 per org, no duplicates, a notice mailed on add and `synced` once the transport took it.
  * Mail goes to a real SMTP server (test/helpers/smtp-server.ts); members are seeded through provisioning.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureMembership, upsertUser } from '../../src/users/provisioning.ts';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ApiResponse, createOrg, eventsOf, expectProblem, seedMember } from '../helpers/api.ts';
+import { useSmtpApp } from '../helpers/smtp-app.ts';
+import { textOf, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 
 const UNKNOWN_ORG = 'org_01M8T247H71E8T82MXYZ8V2G2J';
@@ -14,42 +15,13 @@ const UNKNOWN_ITC = 'itc_01M8T247H71E8T82MXYZ8V2G2J';
 const START = '2026-12-01T09:00:00.000Z';
 const ITC_ID = /^itc_[0-9A-HJKMNP-TV-Z]{26}$/;
 
-type Res = { status: number; headers: Record<string, string>; body: any };
-
-function expectProblem(res: Res, status: number, code: string, detail: string, label?: string): void {
-  expect(res.status, label).toBe(status);
-  expect(res.headers['content-type'], label).toMatch(/^application\/problem\+json/);
-  expect(res.body, label).toMatchObject({ type: `https://gatehouse.dev/problems/${code}`, title: code, status, detail });
-}
-
-/** The mail's text with line ends made uniform (the SMTP helper keeps some CRLFs). */
-const textOf = (mail: { text: string }) => mail.text.replace(/\r\n/g, '\n');
-
 describe('IT contacts API', () => {
   let smtp: TestSmtpServer;
   let t: TestApp;
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
+  useSmtpApp((server, testApp) => {
+    smtp = server;
+    t = testApp;
   });
-  afterAll(async () => smtp.close());
-  beforeEach(async () => {
-    smtp.received.length = 0;
-    smtp.failNext(0);
-    t = await createTestApp({ SMTP_URL: smtp.url });
-  });
-  afterEach(async () => t.close());
-
-  async function createOrg(name: string): Promise<string> {
-    return (await t.api.post('/api/v1/organizations', { name }).expect(201)).body.id as string;
-  }
-
-  async function seedMember(orgId: string | null, person: { email: string; first_name?: string; last_name?: string }): Promise<string> {
-    return t.app.uow(async (trx) => {
-      const { user } = await upsertUser(trx, t.call, person);
-      if (orgId) await ensureMembership(trx, t.call, { organizationId: orgId, userId: user.id, role: 'member', source: 'sso' });
-      return user.id;
-    });
-  }
 
   const contacts = (orgId: string) => t.api.get(`/api/v1/organizations/${orgId}/it_contacts`).expect(200);
   const noticeOf = (contactId: string) =>
@@ -59,10 +31,9 @@ describe('IT contacts API', () => {
       .selectAll('mail_outbox')
       .where('it_contacts.id', '=', contactId)
       .executeTakeFirstOrThrow();
-  const eventsOf = async (orgId: string) => (await t.api.get(`/api/v1/events?organization_id=${orgId}`).expect(200)).body.data as Array<{ type: string; data: unknown; actor: { type: string } }>;
 
   it('adds a contact by email with a name, mails the notice, and reads synced once the transport accepted it', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     const res = await t.api.post(`/api/v1/organizations/${org}/it_contacts`, { email: '  IT@Acme.Example ', name: ' Ivy Tan ' }).expect(201);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.body.id).toMatch(ITC_ID);
@@ -77,13 +48,13 @@ describe('IT contacts API', () => {
     expect(textOf(mail!)).toContain('If you should not be an IT contact, ask an administrator of Acme to remove you.');
 
     expect((await contacts(org)).body).toEqual({ data: [{ ...res.body, synced: true }], list_metadata: { after: null } });
-    const events = await eventsOf(org);
+    const events = await eventsOf(t, org);
     expect(events.map((e) => e.type)).toEqual(['organization.created', 'it_contact.created']);
     expect(events[1]).toMatchObject({ actor: { type: 'api_key' }, data: { it_contact_id: res.body.id, email: 'it@acme.example' } });
   });
 
   it('adds a contact without a name: name is null and the greeting is plain', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     const res = await t.api.post(`/api/v1/organizations/${org}/it_contacts`, { email: 'it@acme.example' }).expect(201);
     expect(res.body).toMatchObject({ email: 'it@acme.example', name: null, user_id: null });
     await t.app.mail.flush();
@@ -92,8 +63,8 @@ describe('IT contacts API', () => {
   });
 
   it('adds a member by user_id, taking the email and name from their profile', async () => {
-    const org = await createOrg('Acme');
-    const userId = await seedMember(org, { email: 'Ada@Acme.Example', first_name: 'Ada', last_name: 'Lovelace' });
+    const org = await createOrg(t, 'Acme');
+    const { userId } = await seedMember(t, org, { email: 'Ada@Acme.Example', first_name: 'Ada', last_name: 'Lovelace' });
     const res = await t.api.post(`/api/v1/organizations/${org}/it_contacts`, { user_id: userId }).expect(201);
     expect(res.body).toEqual({ id: res.body.id, organization_id: org, email: 'ada@acme.example', name: 'Ada Lovelace', user_id: userId, synced: false, created_at: START });
     await t.app.mail.flush();
@@ -104,10 +75,10 @@ describe('IT contacts API', () => {
   });
 
   it('refuses a user_id that is not a member of this org (another org\'s member, a user with no org, an unknown id) and writes nothing', async () => {
-    const acme = await createOrg('Acme');
-    const globex = await createOrg('Globex');
-    const outsider = await seedMember(globex, { email: 'gus@globex.example' });
-    const loner = await seedMember(null, { email: 'loner@example.org' });
+    const acme = await createOrg(t, 'Acme');
+    const globex = await createOrg(t, 'Globex');
+    const { userId: outsider } = await seedMember(t, globex, { email: 'gus@globex.example' });
+    const { userId: loner } = await seedMember(t, null, { email: 'loner@example.org' });
     const before = await t.snapshot();
     for (const userId of [outsider, loner, UNKNOWN_USER]) {
       const res = await t.api.post(`/api/v1/organizations/${acme}/it_contacts`, { user_id: userId });
@@ -123,8 +94,8 @@ describe('IT contacts API', () => {
   });
 
   it('refuses a duplicate case-insensitively, whether added by email or as a member, with 409 it_contact_exists', async () => {
-    const org = await createOrg('Acme');
-    const userId = await seedMember(org, { email: 'ada@acme.example', first_name: 'Ada' });
+    const org = await createOrg(t, 'Acme');
+    const { userId } = await seedMember(t, org, { email: 'ada@acme.example', first_name: 'Ada' });
     const first = await t.api.post(`/api/v1/organizations/${org}/it_contacts`, { email: 'Ada@ACME.example' }).expect(201);
     await t.app.mail.flush();
     const before = await t.snapshot();
@@ -136,12 +107,12 @@ describe('IT contacts API', () => {
     expect(smtp.received).toHaveLength(1);
 
     // Another org may have the same person as its IT contact.
-    const globex = await createOrg('Globex');
+    const globex = await createOrg(t, 'Globex');
     await t.api.post(`/api/v1/organizations/${globex}/it_contacts`, { email: 'ada@acme.example' }).expect(201);
   });
 
   it('allows at most 20 per org: the 21st is 422 it_contact_limit and writes nothing; removing one makes room', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     const ids: string[] = [];
     for (let i = 1; i <= 20; i++) ids.push((await t.api.post(`/api/v1/organizations/${org}/it_contacts`, { email: `it${i}@acme.example` }).expect(201)).body.id);
     await t.app.mail.flush();
@@ -149,7 +120,7 @@ describe('IT contacts API', () => {
     const before = await t.snapshot();
     const limit = 'An organization can have at most 20 IT contacts; remove one before adding another.';
     expectProblem(await t.api.post(`/api/v1/organizations/${org}/it_contacts`, { email: 'it21@acme.example' }), 422, 'it_contact_limit', limit);
-    const member = await seedMember(org, { email: 'ada@acme.example' });
+    const { userId: member } = await seedMember(t, org, { email: 'ada@acme.example' });
     const withMember = await t.snapshot();
     expectProblem(await t.api.post(`/api/v1/organizations/${org}/it_contacts`, { user_id: member }), 422, 'it_contact_limit', limit, 'by user_id');
     expect(await t.snapshot()).toEqual(withMember);
@@ -157,7 +128,7 @@ describe('IT contacts API', () => {
     expect((await contacts(org)).body.data).toHaveLength(20);
 
     // The limit is per org.
-    const globex = await createOrg('Globex');
+    const globex = await createOrg(t, 'Globex');
     await t.api.post(`/api/v1/organizations/${globex}/it_contacts`, { email: 'it21@acme.example' }).expect(201);
 
     await t.api.delete(`/api/v1/it_contacts/${ids[0]}`).expect(204);
@@ -166,11 +137,11 @@ describe('IT contacts API', () => {
   });
 
   it('refuses malformed bodies with field errors, and unknown orgs with 404, writing nothing', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     const before = await t.snapshot();
     const url = `/api/v1/organizations/${org}/it_contacts`;
     const either = '(body): give either {"user_id"} of a member, or {"email", "name"?}';
-    const cases: Array<[string, () => Promise<Res>, number, string, string, unknown[] | undefined]> = [
+    const cases: Array<[string, () => Promise<ApiResponse>, number, string, string, unknown[] | undefined]> = [
       ['empty body', () => t.api.post(url, {}), 422, 'validation_failed', either, [{ field: '(body)', code: 'invalid_union', message: either }]],
       ['both user_id and email', () => t.api.post(url, { user_id: UNKNOWN_USER, email: 'it@acme.example' }), 422, 'validation_failed', either, undefined],
       ['unknown field', () => t.api.post(url, { email: 'it@acme.example', phone: '123' }), 422, 'validation_failed', 'Unknown field: phone.', undefined],
@@ -191,8 +162,8 @@ describe('IT contacts API', () => {
   });
 
   it('keeps each org\'s contacts to itself', async () => {
-    const acme = await createOrg('Acme');
-    const globex = await createOrg('Globex');
+    const acme = await createOrg(t, 'Acme');
+    const globex = await createOrg(t, 'Globex');
     const a = (await t.api.post(`/api/v1/organizations/${acme}/it_contacts`, { email: 'it@acme.example' }).expect(201)).body;
     await t.api.post(`/api/v1/organizations/${globex}/it_contacts`, { email: 'it@globex.example' }).expect(201);
     expect((await contacts(acme)).body.data.map((c: { id: string }) => c.id)).toEqual([a.id]);
@@ -200,7 +171,7 @@ describe('IT contacts API', () => {
   });
 
   it('a failed send (451) leaves synced false with the error recorded, and the retry after 1 minute delivers', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     smtp.failNext(1);
     const contact = (await t.api.post(`/api/v1/organizations/${org}/it_contacts`, { email: 'it@acme.example' }).expect(201)).body;
     await t.app.mail.flush();
@@ -224,7 +195,7 @@ describe('IT contacts API', () => {
   });
 
   it('DELETE removes the contact at once, cancels a notice not yet sent, records it_contact.deleted, then answers 404', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     smtp.failNext(1);
     const contact = (await t.api.post(`/api/v1/organizations/${org}/it_contacts`, { email: 'it@acme.example', name: 'Ivy' }).expect(201)).body;
     await t.app.mail.flush();
@@ -236,7 +207,7 @@ describe('IT contacts API', () => {
     expect((await contacts(org)).body.data).toEqual([]);
     const mail = await t.app.db.selectFrom('mail_outbox').selectAll().where('id', '=', mailId).executeTakeFirstOrThrow();
     expect(mail).toMatchObject({ status: 'cancelled', body_sealed: null, attempts: 1 });
-    const events = await eventsOf(org);
+    const events = await eventsOf(t, org);
     expect(events.map((e) => e.type)).toEqual(['organization.created', 'it_contact.created', 'it_contact.deleted']);
     expect(events[2]).toMatchObject({ actor: { type: 'api_key' }, data: { it_contact_id: contact.id, email: 'it@acme.example' } });
 
@@ -256,7 +227,7 @@ describe('IT contacts API', () => {
   });
 
   it('deleting a contact whose notice was sent keeps the mail record as sent', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     const contact = (await t.api.post(`/api/v1/organizations/${org}/it_contacts`, { email: 'it@acme.example' }).expect(201)).body;
     await t.app.mail.flush();
     await smtp.waitFor(1);
@@ -275,7 +246,7 @@ describe('IT contacts without SMTP_URL', () => {
   afterEach(async () => t.close());
 
   it('keeps the notice pending in the outbox and the contact unsynced', async () => {
-    const org = (await t.api.post('/api/v1/organizations', { name: 'Acme' }).expect(201)).body.id;
+    const org = await createOrg(t, 'Acme');
     const contact = (await t.api.post(`/api/v1/organizations/${org}/it_contacts`, { email: 'it@acme.example' }).expect(201)).body;
     expect(await t.app.mail.flush()).toEqual({ sent: 0, failed: 0 });
     t.clock.advance(24 * 3_600_000);

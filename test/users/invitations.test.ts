@@ -4,13 +4,13 @@
  * it, the state reads expired after 7 days, DELETE revokes. Also the `gatehouse invite` CLI.
  */
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.ts';
-import { ensureMembership, upsertUser } from '../../src/users/provisioning.ts';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
-import { createTestApp, TEST_SECRET, type TestApp } from '../helpers/test-app.ts';
+import { type ApiResponse, createOrg, eventsOf, expectProblem, seedMember } from '../helpers/api.ts';
+import { rawDatabase } from '../helpers/raw-database.ts';
+import { useSmtpApp } from '../helpers/smtp-app.ts';
+import { textOf, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import { TEST_SECRET, type TestApp } from '../helpers/test-app.ts';
 
 const UNKNOWN_ORG = 'org_01M8T247H71E8T82MXYZ8V2G2J';
 const UNKNOWN_INV = 'inv_01M8T247H71E8T82MXYZ8V2G2J';
@@ -20,56 +20,21 @@ const DAY = 24 * 3_600_000;
 const INV_ID = /^inv_[0-9A-HJKMNP-TV-Z]{26}$/;
 const ACCEPT_URL = /^http:\/\/gatehouse\.test\/invitations\/(inv_[A-Za-z0-9_-]{12}_[A-Za-z0-9_-]{43})$/;
 
-type Res = { status: number; headers: Record<string, string>; body: any };
-
-function expectProblem(res: Res, status: number, code: string, detail: string, label?: string): void {
-  expect(res.status, label).toBe(status);
-  expect(res.headers['content-type'], label).toMatch(/^application\/problem\+json/);
-  expect(res.body, label).toMatchObject({ type: `https://gatehouse.dev/problems/${code}`, title: code, status, detail });
-}
-
-const textOf = (mail: { text: string }) => mail.text.replace(/\r\n/g, '\n');
 const tokenOf = (acceptUrl: string) => ACCEPT_URL.exec(acceptUrl)![1]!;
-
-/** The SQLite file and its WAL as bytes, to prove a value never reached the disk in clear. */
-function rawDatabase(dir: string): string {
-  const file = path.join(dir, 'gatehouse.db');
-  const wal = `${file}-wal`;
-  return fs.readFileSync(file).toString('latin1') + (fs.existsSync(wal) ? fs.readFileSync(wal).toString('latin1') : '');
-}
 
 describe('invitations API', () => {
   let smtp: TestSmtpServer;
   let t: TestApp;
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
+  useSmtpApp((server, testApp) => {
+    smtp = server;
+    t = testApp;
   });
-  afterAll(async () => smtp.close());
-  beforeEach(async () => {
-    smtp.received.length = 0;
-    smtp.failNext(0);
-    t = await createTestApp({ SMTP_URL: smtp.url });
-  });
-  afterEach(async () => t.close());
-
-  async function createOrg(name: string): Promise<string> {
-    return (await t.api.post('/api/v1/organizations', { name }).expect(201)).body.id as string;
-  }
-
-  async function seedMember(orgId: string | null, email: string): Promise<string> {
-    return t.app.uow(async (trx) => {
-      const { user } = await upsertUser(trx, t.call, { email });
-      if (orgId) await ensureMembership(trx, t.call, { organizationId: orgId, userId: user.id, role: 'member', source: 'sso' });
-      return user.id;
-    });
-  }
 
   const invite = (orgId: string, body: object) => t.api.post(`/api/v1/organizations/${orgId}/invitations`, body);
-  const eventsOf = async (orgId: string) => (await t.api.get(`/api/v1/events?organization_id=${orgId}`).expect(200)).body.data as Array<{ type: string; data: unknown; actor: { type: string } }>;
   const outbox = () => t.app.db.selectFrom('mail_outbox').selectAll().orderBy('id').execute();
 
   it('invites by email: 201 with the accept URL once, expiring in 7 days, and mails exactly that URL', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     const res = await invite(org, { email: '  Bob@Acme.Example ', role: 'admin' }).expect(201);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.body.id).toMatch(INV_ID);
@@ -89,13 +54,13 @@ describe('invitations API', () => {
     // Exactly the URL of the answer: the only invitation link in the mail, whole.
     expect(text.match(/http\S*invitations\S*/g)).toEqual([res.body.accept_url]);
 
-    const events = await eventsOf(org);
+    const events = await eventsOf(t, org);
     expect(events.map((e) => e.type)).toEqual(['organization.created', 'invitation.created']);
     expect(events[1]).toMatchObject({ actor: { type: 'api_key' }, data: { invitation_id: res.body.id, email: 'bob@acme.example', role: 'admin' } });
   });
 
   it('invites as member when no role is given', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     const res = await invite(org, { email: 'carol@acme.example' }).expect(201);
     expect(res.body).toMatchObject({ role: 'member', state: 'pending' });
     await t.app.mail.flush();
@@ -104,7 +69,7 @@ describe('invitations API', () => {
   });
 
   it('stores only the SHA-256 of the token: no row, event, outbox body or database page holds the token or the URL', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     smtp.failNext(1); // keep the mail (and its sealed body) in the outbox for a moment
     const { accept_url: acceptUrl, id } = (await invite(org, { email: 'bob@acme.example' }).expect(201)).body;
     await t.app.mail.flush();
@@ -128,7 +93,7 @@ describe('invitations API', () => {
   });
 
   it('never shows accept_url again: not in GET by id, not in the list', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     const created = (await invite(org, { email: 'bob@acme.example', role: 'admin' }).expect(201)).body;
     const { accept_url: _shownOnce, ...view } = created;
     const one = await t.api.get(`/api/v1/invitations/${created.id}`).expect(200);
@@ -141,8 +106,8 @@ describe('invitations API', () => {
   });
 
   it('lists an org\'s invitations only, oldest first, with limit and after', async () => {
-    const acme = await createOrg('Acme');
-    const globex = await createOrg('Globex');
+    const acme = await createOrg(t, 'Acme');
+    const globex = await createOrg(t, 'Globex');
     for (const e of ['a', 'b', 'c']) await invite(acme, { email: `${e}@acme.example` }).expect(201);
     await invite(globex, { email: 'g@globex.example' }).expect(201);
     const first = await t.api.get(`/api/v1/organizations/${acme}/invitations?limit=2`).expect(200);
@@ -153,7 +118,7 @@ describe('invitations API', () => {
   });
 
   it('reads "expired" once 7 days have passed, and then a new invitation may be sent', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     const { id } = (await invite(org, { email: 'bob@acme.example' }).expect(201)).body;
     t.clock.advance(7 * DAY - 1);
     expect((await t.api.get(`/api/v1/invitations/${id}`).expect(200)).body.state).toBe('pending');
@@ -168,13 +133,13 @@ describe('invitations API', () => {
   });
 
   it('DELETE revokes: 204, state revoked, invitation.revoked; revoking again is 409 and writes nothing', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     const { id } = (await invite(org, { email: 'bob@acme.example', role: 'admin' }).expect(201)).body;
     t.clock.advance(3_600_000);
     const res = await t.api.delete(`/api/v1/invitations/${id}`).expect(204);
     expect(res.text).toBe('');
     expect((await t.api.get(`/api/v1/invitations/${id}`).expect(200)).body).toMatchObject({ state: 'revoked', revoked_at: '2026-12-01T10:00:00.000Z' });
-    const events = await eventsOf(org);
+    const events = await eventsOf(t, org);
     expect(events.map((e) => e.type)).toEqual(['organization.created', 'invitation.created', 'invitation.revoked']);
     expect(events[2]).toMatchObject({ actor: { type: 'api_key' }, data: { invitation_id: id, email: 'bob@acme.example' } });
 
@@ -186,7 +151,7 @@ describe('invitations API', () => {
   });
 
   it('refuses to revoke an invitation that has expired (409) and writes nothing', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     const { id } = (await invite(org, { email: 'bob@acme.example' }).expect(201)).body;
     t.clock.advance(7 * DAY);
     const before = await t.snapshot();
@@ -196,7 +161,7 @@ describe('invitations API', () => {
   });
 
   it('revoking before the mail went out cancels it: the dead link is never mailed', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     smtp.failNext(1);
     const { id } = (await invite(org, { email: 'bob@acme.example' }).expect(201)).body;
     await t.app.mail.flush();
@@ -209,11 +174,11 @@ describe('invitations API', () => {
   });
 
   it('refuses an existing member (in any case) with 409 already_a_member; someone who belongs to another org can be invited', async () => {
-    const acme = await createOrg('Acme');
-    const globex = await createOrg('Globex');
-    await seedMember(acme, 'ada@acme.example');
-    await seedMember(globex, 'gus@globex.example');
-    await seedMember(null, 'loner@example.org');
+    const acme = await createOrg(t, 'Acme');
+    const globex = await createOrg(t, 'Globex');
+    await seedMember(t, acme, { email: 'ada@acme.example' });
+    await seedMember(t, globex, { email: 'gus@globex.example' });
+    await seedMember(t, null, { email: 'loner@example.org' });
     const before = await t.snapshot();
     for (const email of ['ada@acme.example', 'ADA@Acme.Example']) {
       expectProblem(await invite(acme, { email, role: 'admin' }), 409, 'already_a_member', 'ada@acme.example is already a member of this organization.', email);
@@ -224,7 +189,7 @@ describe('invitations API', () => {
   });
 
   it('refuses a second pending invitation for the same email with 409 invitation_pending; another org may invite them', async () => {
-    const acme = await createOrg('Acme');
+    const acme = await createOrg(t, 'Acme');
     const { id } = (await invite(acme, { email: 'bob@acme.example' }).expect(201)).body;
     await t.app.mail.flush();
     const before = await t.snapshot();
@@ -233,16 +198,16 @@ describe('invitations API', () => {
     expectProblem(await invite(acme, { email: 'BOB@acme.example', role: 'admin' }), 409, 'invitation_pending', detail, 'other case and role');
     expect(await t.snapshot()).toEqual(before);
     expect(smtp.received).toHaveLength(1);
-    const globex = await createOrg('Globex');
+    const globex = await createOrg(t, 'Globex');
     await invite(globex, { email: 'bob@acme.example' }).expect(201);
   });
 
   it('refuses bad input with field errors and unknown ids with 404, writing nothing', async () => {
-    const org = await createOrg('Acme');
+    const org = await createOrg(t, 'Acme');
     const before = await t.snapshot();
     const url = `/api/v1/organizations/${org}/invitations`;
     const badRole = 'role must be member or admin.';
-    const cases: Array<[string, () => Promise<Res>, number, string, string, unknown[] | undefined]> = [
+    const cases: Array<[string, () => Promise<ApiResponse>, number, string, string, unknown[] | undefined]> = [
       ['missing email', () => t.api.post(url, { role: 'member' }), 422, 'validation_failed', 'email is required.', [{ field: 'email', code: 'invalid_type', message: 'email is required.' }]],
       ['bad email', () => t.api.post(url, { email: 'bob', role: 'member' }), 422, 'validation_failed', 'email: must be an email address', [{ field: 'email', code: 'invalid_format', message: 'email: must be an email address' }]],
       ['email not a string', () => t.api.post(url, { email: 42 }), 422, 'validation_failed', 'email must be a string.', [{ field: 'email', code: 'invalid_type', message: 'email must be a string.' }]],
@@ -272,15 +237,10 @@ describe('invitations API', () => {
 describe('gatehouse invite (CLI)', () => {
   let smtp: TestSmtpServer;
   let t: TestApp;
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
+  useSmtpApp((server, testApp) => {
+    smtp = server;
+    t = testApp;
   });
-  afterAll(async () => smtp.close());
-  beforeEach(async () => {
-    smtp.received.length = 0;
-    t = await createTestApp({ SMTP_URL: smtp.url });
-  });
-  afterEach(async () => t.close());
 
   async function cli(...argv: string[]) {
     const out: string[] = [];
@@ -291,7 +251,7 @@ describe('gatehouse invite (CLI)', () => {
   }
 
   it('prints the accept URL, and the invitee receives it by mail', async () => {
-    const org = (await t.api.post('/api/v1/organizations', { name: 'Acme' }).expect(201)).body.id;
+    const org = await createOrg(t, 'Acme');
     const res = await cli('invite', '--org', org, '--email', 'Bob@Acme.Example', '--role', 'admin');
     expect(res.err).toBe('');
     expect(res.code).toBe(0);
@@ -312,7 +272,7 @@ describe('gatehouse invite (CLI)', () => {
   });
 
   it('prints JSON with --json, and refuses an unknown org with exit code 1', async () => {
-    const org = (await t.api.post('/api/v1/organizations', { name: 'Acme' }).expect(201)).body.id;
+    const org = await createOrg(t, 'Acme');
     const res = await cli('invite', '--org', org, '--email', 'carol@acme.example', '--json');
     expect(res.code).toBe(0);
     const json = JSON.parse(res.out);

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Call } from '../../src/context.ts';
 import { disableMembership, enableMembership } from '../../src/users/provisioning.ts';
+import { allEvents, createOrg, eventsSince, expectProblem, seedMember, UNKNOWN } from '../helpers/api.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
-import { allEvents, createOrg, eventsSince, expectProblem, seedMember, UNKNOWN } from './seed.ts';
 
 describe('memberships API', () => {
   let t: TestApp;
@@ -134,7 +134,7 @@ describe('memberships API', () => {
     ];
     for (const [label, send, status, code, field] of cases) {
       const res = await send();
-      expectProblem(res, status, code, label);
+      expectProblem(res, status, code, undefined, label);
       if (field) expect(res.body.errors.map((e: { field: string }) => e.field), label).toEqual([field]);
       expect(await t.snapshot(), label).toEqual(before);
     }

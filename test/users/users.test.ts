@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createOrg, expectProblem, seedMember, UNKNOWN } from '../helpers/api.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
-import { createOrg, expectProblem, seedMember, UNKNOWN } from './seed.ts';
 
 const emails = (res: { body: { data: Array<{ email: string }> } }) => res.body.data.map((u) => u.email);
 
@@ -180,7 +180,7 @@ describe('users API', () => {
     ];
     for (const [label, query, field, message] of cases) {
       const res = await t.api.get(`/api/v1/users?${query}`);
-      expectProblem(res, 400, 'invalid_query', label);
+      expectProblem(res, 400, 'invalid_query', undefined, label);
       expect(res.body.errors.map((e: { field: string }) => e.field), label).toEqual([field]);
       expect(res.body.errors[0].message, label).toContain(message);
     }

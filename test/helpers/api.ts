@@ -1,12 +1,12 @@
 /**
- * Seeding for the users, memberships, sites and events tests. Users and memberships arrive by JIT, SCIM
- * or invitation, never through the API, so they are written here through the one writer (provisioning)
- * as the operator; organizations and sites go through the API like any caller's.
+ * Seeding and assertions for the API tests. Users and memberships arrive by JIT, SCIM or invitation, never
+ * through the API, so they are written here through the one writer (provisioning) as the operator;
+ * organizations and sites go through the API like any caller's.
  */
 import { expect } from 'vitest';
 import type { MembershipSource, OrgRole } from '../../src/db/schema.ts';
 import { ensureMembership, upsertUser } from '../../src/users/provisioning.ts';
-import type { TestApp } from '../helpers/test-app.ts';
+import type { TestApp } from './test-app.ts';
 
 /** Syntactically valid ids that name nothing. */
 export const UNKNOWN = {
@@ -15,6 +15,9 @@ export const UNKNOWN = {
   mem: 'mem_01M8T247H71E8T82MXYZ8V2G2J',
   site: 'site_01M8T247H71E8T82MXYZ8V2G2J',
 } as const;
+
+/** What expectProblem reads of an answer (a supertest Response fits). */
+export type ApiResponse = { status: number; headers: Record<string, string>; body: any };
 
 export async function createOrg(t: TestApp, name: string): Promise<string> {
   const res = await t.api.post('/api/v1/organizations', { name }).expect(201);
@@ -63,9 +66,17 @@ export async function eventsSince(t: TestApp, before: number) {
   return (await allEvents(t)).slice(before);
 }
 
-/** A problem+json answer with this status and code. */
-export function expectProblem(res: { status: number; headers: Record<string, string>; body: any }, status: number, code: string, label?: string): void {
+/** An org's events as GET /api/v1/events answers them (oldest first). */
+export async function eventsOf(t: TestApp, orgId: string): Promise<Array<{ type: string; data: unknown; actor: { type: string } }>> {
+  return (await t.api.get(`/api/v1/events?organization_id=${orgId}`).expect(200)).body.data;
+}
+
+/**
+ * A problem+json answer with this status and code, and, when `detail` is given, exactly that detail.
+ * `label` names the case in a failure message.
+ */
+export function expectProblem(res: ApiResponse, status: number, code: string, detail?: string, label?: string): void {
   expect(res.status, label).toBe(status);
   expect(res.headers['content-type'], label).toMatch(/^application\/problem\+json/);
-  expect(res.body, label).toMatchObject({ status, title: code, type: `https://gatehouse.dev/problems/${code}` });
+  expect(res.body, label).toMatchObject({ type: `https://gatehouse.dev/problems/${code}`, title: code, status, ...(detail === undefined ? {} : { detail }) });
 }
