@@ -23,6 +23,7 @@ import { ROOT_DIR, VIEWS_DIR } from './paths.ts';
 import { createPages, type Pages } from './http/pages.ts';
 import { consoleClientSecret, ensureConsoleClient } from './provider/clients.service.ts';
 import { createConsoleRouter } from './console/console.routes.ts';
+import { createScimMiddleware } from './scim/scim.router.ts';
 import { createInvitationRouter } from './provider/invitation.routes.ts';
 import { createLoginRouter } from './provider/login.routes.ts';
 import { schedulePayloadPurge } from './provider/payload-purge.ts';
@@ -120,6 +121,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
     await next();
   });
   koa.use(createApiRouter({ ctx, db, uow, dns }).middleware);
+  koa.use(createScimMiddleware({ db, uow, ctx }));
   koa.use(async (k, next) => {
     if (!oidc) return next();
     if (isProviderPath(k.path)) {

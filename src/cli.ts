@@ -16,6 +16,7 @@ import { createInvitation } from './users/invitations.service.ts';
 import { recordEvent } from './events/activity.ts';
 import { createClient, toClientView } from './provider/clients.service.ts';
 import { rotateSigningKeys } from './provider/signing-keys.ts';
+import { assertProvider, createDirectory, rotateDirectoryToken, toDirectoryView } from './scim/directories.service.ts';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -35,6 +36,9 @@ const USAGE = `Usage: gatehouse <command> [options]   (add --json for machine-re
   client create --name NAME --redirect-uri URI [--redirect-uri URI2] [--post-logout-uri URI]
                 [--initiate-login-uri URI] [--allowed-origin ORIGIN] [--public]
                                                  register an application (the secret is printed once)
+  directory create --org ORG_ID [--provider okta|entra|onelogin|jumpcloud|pingone|rippling|google|generic] [--name N]
+                                                 create a SCIM directory; prints its base URL and token (once)
+  directory rotate-token DIRECTORY_ID            issue a new SCIM token (the old one stops working)
   keys rotate                                    add new token signing keys; the old ones stay published a day
   backup FILE                                    copy the live database to FILE (SQLite online backup)
 
@@ -58,7 +62,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, name: { type: 'string' }, sso: { type: 'boolean' },
         org: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, manual: { type: 'boolean' },
         'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
-        'initiate-login-uri': { type: 'string' }, 'allowed-origin': { type: 'string', multiple: true }, public: { type: 'boolean' },
+        'initiate-login-uri': { type: 'string' }, provider: { type: 'string' }, 'allowed-origin': { type: 'string', multiple: true }, public: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -80,7 +84,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     await migrateToLatest(app.db);
     const call: Call = { ctx: app.ctx, actor: { type: 'operator' } };
     const gh = app;
-    const key = `${command}${['create', 'add', 'verify', 'rotate'].includes(sub ?? '') ? ` ${sub}` : ''}`;
+    const key = `${command}${['create', 'add', 'verify', 'rotate', 'rotate-token'].includes(sub ?? '') ? ` ${sub}` : ''}`;
     switch (key) {
       case 'migrate':
         print('Database is at the latest migration.', { ok: true });
@@ -151,6 +155,20 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             `  redirect_uris  ${view.redirect_uris.join(', ')}`, ''].join('\n'),
           { ...view, ...(secret ? { client_secret: secret } : {}), issuer: config.baseUrl },
         );
+        break;
+      }
+      case 'directory create': {
+        const orgId = need(opts.org, '--org');
+        assertProvider(opts.provider);
+        const { directory, token } = await gh.uow((trx) => createDirectory(trx, call, orgId, { provider: opts.provider, name: opts.name }));
+        const view = toDirectoryView(directory, config.baseUrl);
+        print(`Created directory ${view.id} (${view.provider}) for ${orgId}. Give your identity provider:\n\n  SCIM base URL  ${view.scim_base_url}\n  Bearer token   ${token}   (shown only now)\n`, { ...view, bearer_token: token });
+        break;
+      }
+      case 'directory rotate-token': {
+        const id = need(rest[0], 'DIRECTORY_ID');
+        const { token } = await gh.uow((trx) => rotateDirectoryToken(trx, call, id));
+        print(`New bearer token for ${id} (the old one no longer works; update your identity provider now):\n\n  ${token}\n`, { id, bearer_token: token });
         break;
       }
       case 'keys rotate': {

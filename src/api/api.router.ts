@@ -4,6 +4,7 @@ import { AppError } from '../http/errors.ts';
 import { requireApiKey } from './api-key.guard.ts';
 import type { ApiDeps } from './deps.ts';
 import { registerClientRoutes } from './clients.routes.ts';
+import { registerDirectoryRoutes } from './directories.routes.ts';
 import { registerDomainRoutes } from './domains.routes.ts';
 import { registerEventRoutes } from './events.routes.ts';
 import { registerInvitationRoutes } from './invitations.routes.ts';
@@ -37,6 +38,7 @@ export function createApiRouter(deps: ApiDeps): { middleware: Middleware; regist
   registerInvitationRoutes(api, deps);
   registerEventRoutes(api, deps);
   registerClientRoutes(api, deps);
+  registerDirectoryRoutes(api, deps);
   const document = buildOpenApi(api, deps.ctx.config.baseUrl);
   api.router.get('/openapi.json', (ctx) => {
     ctx.body = document;

@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 /** Prefixes from DESIGN.md "Identifiers". */
 export type IdPrefix =
   | 'org' | 'dom' | 'itc' | 'user' | 'mem' | 'site' | 'sa' | 'inv' | 'conn'
-  | 'dir' | 'grp' | 'evt' | 'key' | 'cli' | 'wh' | 'mail';
+  | 'dir' | 'grp' | 'evt' | 'key' | 'cli' | 'wh' | 'mail'
+  // Not in DESIGN.md's list: a directory's SCIM user resource, and a group mapping row.
+  | 'dsu' | 'gmap';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 

@@ -58,6 +58,8 @@ export interface MembershipTable {
   disabled_by: DisabledBy | null;
   disabled_at: string | null;
   source: MembershipSource;
+  /** manual: set by a person (or the default); group_mapping: set by a directory group mapping. */
+  role_source: 'manual' | 'group_mapping';
   created_at: string;
   updated_at: string;
 }
@@ -196,6 +198,75 @@ export interface RateLimitTable {
   count: number;
 }
 
+export interface DirectoryTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  provider: string;
+  state: 'active' | 'inactive';
+  token_lookup: string;
+  token_hash: string;
+  token_rotated_at: string;
+  last_request_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ScimUserTable {
+  id: string;
+  directory_id: string;
+  user_id: string;
+  user_name: string;
+  user_name_key: string;
+  external_id: string | null;
+  active: number;
+  given_name: string | null;
+  family_name: string | null;
+  display_name: string | null;
+  raw: string;
+  version: number;
+  deleted_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ScimUserEmailTable {
+  scim_user_id: string;
+  position: number;
+  value: string;
+  value_key: string;
+  type: string | null;
+  primary: number;
+}
+
+export interface ScimGroupTable {
+  id: string;
+  directory_id: string;
+  display_name: string;
+  display_name_key: string;
+  external_id: string | null;
+  raw: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ScimGroupMemberTable {
+  group_id: string;
+  scim_user_id: string;
+}
+
+export interface GroupMappingTable {
+  id: string;
+  directory_id: string;
+  group_ref: string;
+  org_role: OrgRole | null;
+  /** JSON array of {site_id, role}. */
+  sites: string;
+  position: number;
+  created_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   domains: DomainTable;
@@ -213,7 +284,17 @@ export interface Database {
   oidc_clients: OidcClientTable;
   rate_limits: RateLimitTable;
   grant_organizations: GrantOrganizationTable;
+  directories: DirectoryTable;
+  scim_users: ScimUserTable;
+  scim_user_emails: ScimUserEmailTable;
+  scim_groups: ScimGroupTable;
+  scim_group_members: ScimGroupMemberTable;
+  group_mappings: GroupMappingTable;
 }
+
+export type Directory = Selectable<DirectoryTable>;
+export type ScimUser = Selectable<ScimUserTable>;
+export type ScimGroup = Selectable<ScimGroupTable>;
 
 export type Organization = Selectable<OrganizationTable>;
 export type Domain = Selectable<DomainTable>;

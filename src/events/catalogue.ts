@@ -16,6 +16,7 @@ export interface EventCatalogue {
   'site.updated': { site_id: string; name: string };
   'site.deleted': { site_id: string; name: string };
   'user.created': { user_id: string; email: string };
+  'user.email_changed': { user_id: string; previous_email: string; email: string };
   'membership.created': { membership_id: string; user_id: string; role: string; source: string };
   'membership.updated': { membership_id: string; user_id: string; role: string; previous_role: string };
   'membership.disabled': { membership_id: string; user_id: string; disabled_by: string };
@@ -31,6 +32,32 @@ export interface EventCatalogue {
   'client.deleted': { client_id: string; name: string };
   'user.signed_in': { user_id: string; client_id: string; method: string };
   'user.signin_failed': { reason: SignInRefusal; client_id: string; email?: string; user_id?: string };
+  'directory.created': { directory_id: string; provider: string };
+  'directory.deleted': { directory_id: string };
+  'directory.token_rotated': { directory_id: string };
+  'directory.group_mappings_updated': { directory_id: string; mappings: number };
+  'dsync.user.created': DsyncUser;
+  'dsync.user.updated': DsyncUser;
+  'dsync.user.disabled': DsyncUser;
+  'dsync.user.enabled': DsyncUser;
+  'dsync.user.deleted': DsyncUser;
+  'dsync.user.refused': { directory_id: string; user_name: string; reason: string };
+  'dsync.group.created': DsyncGroup;
+  'dsync.group.updated': DsyncGroup & { members_added: number; members_removed: number };
+  'dsync.group.deleted': DsyncGroup;
+}
+
+interface DsyncUser {
+  directory_id: string;
+  scim_user_id: string;
+  user_id: string;
+  user_name: string;
+}
+
+interface DsyncGroup {
+  directory_id: string;
+  group_id: string;
+  display_name: string;
 }
 
 /** Why a sign-in was refused, as the activity log shows it. */
@@ -45,10 +72,13 @@ export const EVENT_TYPES = [
   'domain.created', 'domain.verified', 'domain.verification_failed', 'domain.deleted',
   'it_contact.created', 'it_contact.deleted',
   'site.created', 'site.updated', 'site.deleted',
-  'user.created', 'membership.created', 'membership.updated', 'membership.disabled', 'membership.enabled',
+  'user.created', 'user.email_changed', 'membership.created', 'membership.updated', 'membership.disabled', 'membership.enabled',
   'site_assignment.created', 'site_assignment.updated', 'site_assignment.deleted',
   'invitation.created', 'invitation.revoked', 'invitation.accepted',
   'api_key.created', 'client.created', 'client.deleted', 'user.signed_in', 'user.signin_failed',
+  'directory.created', 'directory.deleted', 'directory.token_rotated', 'directory.group_mappings_updated',
+  'dsync.user.created', 'dsync.user.updated', 'dsync.user.disabled', 'dsync.user.enabled', 'dsync.user.deleted', 'dsync.user.refused',
+  'dsync.group.created', 'dsync.group.updated', 'dsync.group.deleted',
 ] as const satisfies readonly EventType[];
 
 /** Who did it. `operator` is the CLI; `system` is Gatehouse itself (schedules). */

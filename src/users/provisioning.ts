@@ -48,6 +48,19 @@ export async function upsertUser(db: Executor, { ctx, actor }: Call, profile: Pr
   return { user, created: true };
 }
 
+/** Changes the person's email (a directory renamed their mailbox); refused when another person has it. */
+export async function changeUserEmail(db: Executor, { ctx, actor }: Call, userId: string, email: string): Promise<'changed' | 'unchanged' | 'taken'> {
+  const address = email.trim().toLowerCase();
+  const user = await getUser(db, userId);
+  if (user.email === address) return 'unchanged';
+  const other = await findUserByEmail(db, address);
+  if (other) return 'taken';
+  const now = ctx.clock.now().toISOString();
+  await db.updateTable('users').set({ email: address, email_verified: 0, updated_at: now }).where('id', '=', userId).execute();
+  await recordEvent(db, ctx.clock, { type: 'user.email_changed', organizationId: null, actor, data: { user_id: userId, previous_email: user.email, email: address } });
+  return 'changed';
+}
+
 /** Sets the person's password (already hashed by users/passwords.ts). */
 export async function setPasswordHash(db: Executor, { ctx }: Call, userId: string, passwordHash: string): Promise<void> {
   const now = ctx.clock.now().toISOString();
@@ -58,7 +71,7 @@ export async function setPasswordHash(db: Executor, { ctx }: Call, userId: strin
 export async function ensureMembership(
   db: Executor,
   { ctx, actor }: Call,
-  input: { organizationId: string; userId: string; role: OrgRole; source: MembershipSource },
+  input: { organizationId: string; userId: string; role: OrgRole; source: MembershipSource; roleSource?: 'manual' | 'group_mapping' },
 ): Promise<{ membership: Membership; created: boolean }> {
   const existing = await findMembership(db, input.organizationId, input.userId);
   if (existing) return { membership: existing, created: false };
@@ -72,6 +85,7 @@ export async function ensureMembership(
     disabled_by: null,
     disabled_at: null,
     source: input.source,
+    role_source: input.roleSource ?? 'manual',
     created_at: now,
     updated_at: now,
   };
@@ -85,18 +99,35 @@ export async function ensureMembership(
   return { membership, created: true };
 }
 
-export async function setMembershipRole(db: Executor, { ctx, actor }: Call, membershipId: string, role: OrgRole): Promise<Membership> {
+/**
+ * Sets the org role. A person's change (`manual`, the default) also takes the role out of group
+ * mappings' hands; a mapping's change never overrides a role a person set.
+ */
+export async function setMembershipRole(
+  db: Executor,
+  { ctx, actor }: Call,
+  membershipId: string,
+  role: OrgRole,
+  roleSource: 'manual' | 'group_mapping' = 'manual',
+): Promise<Membership> {
   const membership = await getMembership(db, membershipId);
-  if (membership.role === role) return membership;
+  if (roleSource === 'group_mapping' && membership.role_source === 'manual' && membership.role !== 'member') return membership;
+  if (membership.role === role) {
+    if (membership.role_source !== roleSource && roleSource === 'manual') {
+      await db.updateTable('memberships').set({ role_source: roleSource }).where('id', '=', membershipId).execute();
+      return { ...membership, role_source: roleSource };
+    }
+    return membership;
+  }
   const now = ctx.clock.now().toISOString();
-  await db.updateTable('memberships').set({ role, updated_at: now }).where('id', '=', membershipId).execute();
+  await db.updateTable('memberships').set({ role, role_source: roleSource, updated_at: now }).where('id', '=', membershipId).execute();
   await recordEvent(db, ctx.clock, {
     type: 'membership.updated',
     organizationId: membership.organization_id,
     actor,
     data: { membership_id: membershipId, user_id: membership.user_id, role, previous_role: membership.role },
   });
-  return { ...membership, role, updated_at: now };
+  return { ...membership, role, role_source: roleSource, updated_at: now };
 }
 
 /**

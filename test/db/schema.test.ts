@@ -17,7 +17,7 @@ const columns: { [T in keyof Database]: Record<keyof Database[T], true> } = {
     last_checked_at: true, last_check_error: true, verified_at: true, created_at: true, updated_at: true,
   },
   users: { id: true, email: true, email_verified: true, first_name: true, last_name: true, password_hash: true, password_set_at: true, created_at: true, updated_at: true },
-  memberships: { id: true, organization_id: true, user_id: true, role: true, state: true, disabled_by: true, disabled_at: true, source: true, created_at: true, updated_at: true },
+  memberships: { id: true, organization_id: true, user_id: true, role: true, state: true, disabled_by: true, disabled_at: true, source: true, role_source: true, created_at: true, updated_at: true },
   it_contacts: { id: true, organization_id: true, email: true, name: true, user_id: true, notice_mail_id: true, created_at: true },
   sites: { id: true, organization_id: true, name: true, created_at: true, updated_at: true },
   site_assignments: { id: true, organization_id: true, site_id: true, user_id: true, role: true, source: true, created_at: true, updated_at: true },
@@ -39,6 +39,15 @@ const columns: { [T in keyof Database]: Record<keyof Database[T], true> } = {
   },
   rate_limits: { key: true, window_start: true, count: true },
   grant_organizations: { grant_id: true, user_id: true, organization_id: true, expires_at: true, created_at: true },
+  directories: { id: true, organization_id: true, name: true, provider: true, state: true, token_lookup: true, token_hash: true, token_rotated_at: true, last_request_at: true, created_at: true, updated_at: true },
+  scim_users: {
+    id: true, directory_id: true, user_id: true, user_name: true, user_name_key: true, external_id: true, active: true, given_name: true,
+    family_name: true, display_name: true, raw: true, version: true, deleted_at: true, created_at: true, updated_at: true,
+  },
+  scim_user_emails: { scim_user_id: true, position: true, value: true, value_key: true, type: true, primary: true },
+  scim_groups: { id: true, directory_id: true, display_name: true, display_name_key: true, external_id: true, raw: true, version: true, created_at: true, updated_at: true },
+  scim_group_members: { group_id: true, scim_user_id: true },
+  group_mappings: { id: true, directory_id: true, group_ref: true, org_role: true, sites: true, position: true, created_at: true },
 };
 
 describe('database schema', () => {
