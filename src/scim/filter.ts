@@ -1,10 +1,9 @@
+// SCIM filters (RFC 7644 §3.4.2.2), the public entry: parse and check a filter, then build the Kysely where-expression for it.
 import { type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { Compare, Filter, Suffix } from 'scim2-parse-filter';
-// The package's own parse() reads `emails[type eq "work"].value eq "x"` as two unrelated conditions (any
-// work email, and any email "x") and doubles backslashes inside strings. Its tokenizer and parser are
-// sound, so parseScimFilter() corrects the tokens in between (see prepare()).
-import { parseFilter, type Token, Tokens, tokenizer } from 'scim2-parse-filter/lib/src/parser.js';
 import type { Database } from '../db/schema.ts';
+import { type Column, GROUP, type MultiValued, type Operator, type Resource, USER } from './filter-attributes.ts';
+import { describeSyntaxError, parseSyntax } from './filter-parse.ts';
 import { ScimError } from './scim.errors.ts';
 
 /** The filter tree of scim2-parse-filter: and/or/not, `[]` value filters, comparisons and `pr`. */
@@ -32,92 +31,6 @@ export class ScimFilterError extends ScimError {
  */
 export const caseKey = (value: string): string => value.toLowerCase();
 
-// ---- What can be filtered, and how it is stored -----------------------------------------------------
-
-type Operator = Compare['op'] | 'pr';
-
-interface Column {
-  /** As RFC 7643 spells it, for error messages. */
-  name: string;
-  type: 'string' | 'boolean' | 'dateTime';
-  /** table.column */
-  column: string;
-  /** table.column holding caseKey(value), compared instead of `column` so equality can use an index. */
-  key?: string;
-  caseExact: boolean;
-  nullable: boolean;
-}
-
-interface MultiValued {
-  name: string;
-  /** Lower-cased sub-attribute name -> column of the child table; `value` is what `emails eq` compares. */
-  sub: Record<string, Column>;
-  /** A child row of the resource row satisfies `where` (RFC 7644 §3.4.2.2: multi-valued attributes match if any value does). */
-  some: (where: Expression<SqlBool>) => RawBuilder<SqlBool>;
-}
-
-interface Resource {
-  name: 'User' | 'Group';
-  /** Lower-cased schema URN with its trailing colon, the optional prefix of a full attribute path. */
-  urn: string;
-  columns: Record<string, Column>;
-  multi: Record<string, MultiValued>;
-}
-
-const text = (name: string, column: string, o: Partial<Column> = {}): Column => ({ name, type: 'string', column, caseExact: false, nullable: false, ...o });
-const bool = (name: string, column: string): Column => ({ name, type: 'boolean', column, caseExact: true, nullable: false });
-const meta = (table: string): Record<string, Column> => ({
-  'meta.created': { name: 'meta.created', type: 'dateTime', column: `${table}.created_at`, caseExact: true, nullable: false },
-  'meta.lastmodified': { name: 'meta.lastModified', type: 'dateTime', column: `${table}.updated_at`, caseExact: true, nullable: false },
-});
-
-const USER: Resource = {
-  name: 'User',
-  urn: 'urn:ietf:params:scim:schemas:core:2.0:user:',
-  columns: {
-    id: text('id', 'scim_users.id', { caseExact: true }),
-    username: text('userName', 'scim_users.user_name', { key: 'scim_users.user_name_key' }),
-    externalid: text('externalId', 'scim_users.external_id', { caseExact: true, nullable: true }),
-    active: bool('active', 'scim_users.active'),
-    displayname: text('displayName', 'scim_users.display_name', { nullable: true }),
-    'name.givenname': text('name.givenName', 'scim_users.given_name', { nullable: true }),
-    'name.familyname': text('name.familyName', 'scim_users.family_name', { nullable: true }),
-    ...meta('scim_users'),
-  },
-  multi: {
-    emails: {
-      name: 'emails',
-      sub: {
-        value: text('emails.value', 'scim_user_emails.value', { key: 'scim_user_emails.value_key' }),
-        type: text('emails.type', 'scim_user_emails.type', { nullable: true }),
-        primary: bool('emails.primary', 'scim_user_emails.primary'),
-      },
-      some: (where) =>
-        sql<SqlBool>`(exists (select 1 from ${sql.table('scim_user_emails')} where ${sql.ref('scim_user_emails.scim_user_id')} = ${sql.ref('scim_users.id')} and ${where}))`,
-    },
-  },
-};
-
-const GROUP: Resource = {
-  name: 'Group',
-  urn: 'urn:ietf:params:scim:schemas:core:2.0:group:',
-  columns: {
-    id: text('id', 'scim_groups.id', { caseExact: true }),
-    // RFC 7643 §4.2 leaves displayName's caseExact unsaid; Entra matches groups by name case-insensitively.
-    displayname: text('displayName', 'scim_groups.display_name', { key: 'scim_groups.display_name_key' }),
-    externalid: text('externalId', 'scim_groups.external_id', { caseExact: true, nullable: true }),
-    ...meta('scim_groups'),
-  },
-  multi: {
-    members: {
-      name: 'members',
-      sub: { value: text('members.value', 'scim_group_members.scim_user_id', { caseExact: true }) },
-      some: (where) =>
-        sql<SqlBool>`(exists (select 1 from ${sql.table('scim_group_members')} where ${sql.ref('scim_group_members.group_id')} = ${sql.ref('scim_groups.id')} and ${where}))`,
-    },
-  },
-};
-
 // ---- Parsing ----------------------------------------------------------------------------------------
 
 /** Parses and checks a SCIM filter against the User and Group attributes this server stores. */
@@ -128,67 +41,12 @@ export function parseScimFilter(text: string): ScimFilter {
   if (!text.trim()) throw new ScimFilterError('The filter is empty.');
   let ast: Filter;
   try {
-    const list = new Tokens(prepare(tokenizer(text)));
-    ast = parseFilter(list);
-    const rest = list.peek();
-    if (rest.type !== 'EOT') throw new Error(`unexpected "${rest.literal}" after a complete filter`);
+    ast = parseSyntax(text);
   } catch (err) {
     throw new ScimFilterError(`The filter is not valid SCIM filter syntax (RFC 7644 §3.4.2.2): ${describeSyntaxError(err)}.`);
   }
   plan(ast, { resources: [USER, GROUP] }, 1);
   return ast;
-}
-
-const COMPARE_OPS = new Set(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le']);
-const bracket = (literal: string): Token => ({ type: 'Bracket', literal });
-
-/**
- * Repairs the package tokenizer's output:
- * - strings: it doubles each backslash not followed by a quote, so `"a\\b"` meant `a\\b`; undone here so a
- *   string is the JSON string RFC 7644 §3.4.2.2 says it is (`"a\\b"` is `a\b`, `"x\""` is `x"`).
- * - ABNF literals are case-insensitive: `TRUE`, `False`, `NULL` are read as true, false, null.
- * - `emails[type eq "work"].value eq "x"` (the value path of RFC 7644 §3.5.2) means one email that is both;
- *   it is rewritten to `emails[(type eq "work") and value eq "x"]` before the parser sees it.
- */
-function prepare(tokens: Token[]): Token[] {
-  const list = tokens.map((t): Token => {
-    if (t.type === 'Quoted') return { type: 'Quoted', literal: t.literal.replace(/\\\\|\\"/g, (m) => (m === '\\\\' ? '\\' : m)) };
-    if (t.type === 'Word' && /^(true|false|null)$/i.test(t.literal)) return { type: 'Word', literal: t.literal.toLowerCase() };
-    return t;
-  });
-  const out: Token[] = [];
-  const opens: number[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const t = list[i]!;
-    if (t.type === 'Bracket' && t.literal === '[') opens.push(out.length);
-    if (t.type === 'Bracket' && t.literal.startsWith(']')) {
-      const open = opens.pop();
-      const op = list[i + 2]?.literal.toLowerCase() ?? '';
-      if (t.literal === '].' && open !== undefined && list[i + 1]?.type === 'Word' && (op === 'pr' || COMPARE_OPS.has(op))) {
-        const arity = op === 'pr' ? 2 : 3;
-        out.splice(open + 1, 0, bracket('('));
-        out.push(bracket(')'), { type: 'Word', literal: 'and' }, ...list.slice(i + 1, i + 1 + arity), bracket(']'));
-        i += arity;
-        continue;
-      }
-    }
-    out.push(t);
-  }
-  return out;
-}
-
-function describeSyntaxError(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const value = /^\[(.*)\((\w+)\)\] is not json$/s.exec(message);
-  const operator = /^Unexpected token (\S+) (.*) as valFilter operator$/s.exec(message);
-  let out = message;
-  if (value?.[2] === 'EOT') out = 'the filter ends where a value was expected';
-  else if (value) out = `${value[1]} is not a value (quote strings with double quotes; otherwise use true, false, null or a number)`;
-  else if (operator) out = `${operator[2] || 'the end'} after ${operator[1]} is not an operator (use eq, ne, co, sw, ew, gt, ge, lt, le or pr)`;
-  else if (/^Unexpected token +\(EOT\)$/.test(message)) out = 'the filter ends where an attribute was expected';
-  else if (/^Unexpected token (\[\(EOT\)\] expected '\)'| expected '\]')$/.test(message)) out = 'a parenthesis or bracket is not closed';
-  else if (message.startsWith('unexpected token ')) out = `cannot read ${JSON.stringify(message.slice(17))}`;
-  return out.length > 200 ? `${out.slice(0, 200)}…` : out;
 }
 
 // ---- Checking: AST -> plan ---------------------------------------------------------------------------
@@ -360,3 +218,4 @@ function comparison(c: Column, op: Operator, value: Value): RawBuilder<SqlBool> 
   const exact = op === 'co' ? sql`instr(${col}, ${value}) > 0` : op === 'sw' ? sql`instr(${col}, ${value}) = 1` : sql`substr(${col}, -length(${value})) = ${value}`;
   return present(sql`${like} and ${exact}`);
 }
+
