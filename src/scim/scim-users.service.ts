@@ -8,7 +8,7 @@ import { verifiedOwner } from '../orgs/domains.service.ts';
 import { changeUserEmail, disableMembership, enableMembership, ensureMembership, upsertUser } from '../users/provisioning.ts';
 import { findMembership, getUser } from '../users/users.repository.ts';
 import { applyGroupMappings } from './group-mappings.service.ts';
-import { ScimError, scimNotFound } from './scim.errors.ts';
+import { ScimError, scimNotFound, type ScimType } from './scim.errors.ts';
 import type { GroupRef, UserInput } from './scim-user.mapper.ts';
 
 const dsyncData = (directory: Directory, row: Pick<ScimUser, 'id' | 'user_id' | 'user_name'>) => ({ directory_id: directory.id, scim_user_id: row.id, user_id: row.user_id, user_name: row.user_name });
@@ -34,15 +34,36 @@ export async function groupsOfUsers(db: Executor, scimUserIds: string[]): Promis
   return map;
 }
 
+/** A user write the directory may not make; the router logs it (dsync.user.refused) after the rollback. */
+export class ScimUserRefused extends ScimError {
+  readonly userName: string;
+  constructor(detail: string, userName: string, reason: string, scimType: ScimType = 'invalidValue') {
+    super(400, detail, scimType, reason);
+    this.name = 'ScimUserRefused';
+    this.userName = userName;
+  }
+}
+
+/**
+ * Written in its own transaction: the refused write's transaction rolls back, and an event recorded
+ * inside it would roll back with it.
+ */
+export async function recordUserRefused(db: Executor, call: Call, directory: Directory, refusal: ScimUserRefused): Promise<void> {
+  await recordEvent(db, call.ctx.clock, { type: 'dsync.user.refused', organizationId: directory.organization_id, actor: call.actor, data: { directory_id: directory.id, user_name: refusal.userName, reason: refusal.reason ?? 'refused' } });
+}
+
 /**
  * An email on a domain another organization has verified belongs to that organization: a directory
  * may not provision it here (DESIGN.md: an identity is only accepted on the org's own domains).
  */
-async function assertEmailAllowed(db: Executor, call: Call, directory: Directory, input: UserInput): Promise<void> {
+async function assertEmailAllowed(db: Executor, directory: Directory, input: UserInput): Promise<void> {
   const owner = await verifiedOwner(db, emailDomain(input.email));
   if (owner && owner !== directory.organization_id) {
-    await recordEvent(db, call.ctx.clock, { type: 'dsync.user.refused', organizationId: directory.organization_id, actor: call.actor, data: { directory_id: directory.id, user_name: input.userName, reason: 'email_outside_organization_domains' } });
-    throw new ScimError(400, `${input.email} is on a domain verified by another organization; this directory cannot provision it (email_outside_organization_domains).`, 'invalidValue', 'email_outside_organization_domains');
+    throw new ScimUserRefused(
+      `${input.email} is on a domain verified by another organization; this directory cannot provision it (email_outside_organization_domains).`,
+      input.userName,
+      'email_outside_organization_domains',
+    );
   }
 }
 
@@ -84,7 +105,7 @@ async function applyActive(db: Executor, call: Call, directory: Directory, row: 
 
 export async function createScimUser(db: Executor, call: Call, directory: Directory, input: UserInput): Promise<ScimUser> {
   await assertUserNameFree(db, directory, input.userName);
-  await assertEmailAllowed(db, call, directory, input);
+  await assertEmailAllowed(db, directory, input);
   // The person is found by email (re-creating a deleted userName, or a person invited earlier, is the same person).
   const { user } = await upsertUser(db, call, { email: input.email, first_name: input.givenName ?? undefined, last_name: input.familyName ?? undefined });
   const twin = await db.selectFrom('scim_users').select(['id', 'user_name']).where('directory_id', '=', directory.id).where('user_id', '=', user.id).where('deleted_at', 'is', null).executeTakeFirst();
@@ -120,9 +141,20 @@ export async function createScimUser(db: Executor, call: Call, directory: Direct
 /** PUT semantics (PATCH arrives here too, after the patch is applied to the current representation); `groups` is ignored. */
 export async function replaceScimUser(db: Executor, call: Call, directory: Directory, current: ScimUser, input: UserInput): Promise<ScimUser> {
   if (input.userName.toLowerCase() !== current.user_name_key) await assertUserNameFree(db, directory, input.userName, current.id);
-  await assertEmailAllowed(db, call, directory, input);
+  await assertEmailAllowed(db, directory, input);
   const person = await getUser(db, current.user_id);
   if (person.email !== input.email) {
+    // The email is the person's sign-in identity in every org: a directory only speaks for people who
+    // belong to its org alone, or it could move another org's member (even an admin) to an address it controls.
+    const elsewhere = await db.selectFrom('memberships').select('organization_id').where('user_id', '=', current.user_id).where('organization_id', '!=', directory.organization_id).executeTakeFirst();
+    if (elsewhere) {
+      throw new ScimUserRefused(
+        `${person.email} also belongs to another organization; this directory cannot change that person's email (email_shared_with_other_organizations).`,
+        input.userName,
+        'email_shared_with_other_organizations',
+        'mutability',
+      );
+    }
     const changed = await changeUserEmail(db, call, current.user_id, input.email);
     if (changed === 'taken') throw new ScimError(409, `${input.email} already belongs to another person in Gatehouse.`, 'uniqueness');
   }

@@ -3,7 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
 import compose from 'koa-compose';
 import type { Call, ServiceContext } from '../context.ts';
-import type { Db } from '../db/database.ts';
+import type { Db, Executor } from '../db/database.ts';
 import type { Directory } from '../db/schema.ts';
 import type { UnitOfWork } from '../db/transaction.ts';
 import { authenticateDirectory } from './directories.service.ts';
@@ -13,7 +13,7 @@ import { applyPatch } from './patch.ts';
 import { parseProjection, project, wantsMembers } from './projection.ts';
 import { createScimGroup, deleteScimGroup, findScimGroup, parseGroupInput, replaceScimGroup, toScimGroup } from './scim-groups.service.ts';
 import { parseUserInput, toScimUser } from './scim-user.mapper.ts';
-import { createScimUser, deleteScimUser, findScimUser, groupsOfUsers, replaceScimUser } from './scim-users.service.ts';
+import { createScimUser, deleteScimUser, findScimUser, groupsOfUsers, recordUserRefused, replaceScimUser, ScimUserRefused } from './scim-users.service.ts';
 import { SCIM_CONTENT_TYPE, ScimError, scimErrorHandler } from './scim.errors.ts';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './discovery.ts';
 
@@ -94,7 +94,15 @@ function createScimRouter(deps: ScimDeps): Router {
   const base = (ctx: Context) => `${deps.ctx.config.baseUrl}/scim/v2/${(ctx.state.directory as Directory).id}`;
   const call = (ctx: Context): Call => ({ ctx: deps.ctx, actor: { type: 'directory', id: (ctx.state.directory as Directory).id } });
   const dir = (ctx: Context) => ctx.state.directory as Directory;
-
+  /** A user write; when refused, its transaction rolls back and dsync.user.refused is written on its own. */
+  const userWrite = async <T>(ctx: Context, work: (trx: Executor) => Promise<T>): Promise<T> => {
+    try {
+      return await uow(work);
+    } catch (err) {
+      if (err instanceof ScimUserRefused) await uow((trx) => recordUserRefused(trx, call(ctx), dir(ctx), err));
+      throw err;
+    }
+  };
 
   // Discovery.
   router.get('/ServiceProviderConfig', (ctx) => answer(ctx, 200, discoveryDocuments(base(ctx)).serviceProviderConfig));
@@ -137,7 +145,7 @@ function createScimRouter(deps: ScimDeps): Router {
 
   router.post('/Users', async (ctx) => {
     const input = parseUserInput(ctx.request.body);
-    const row = await uow((trx) => createScimUser(trx, call(ctx), dir(ctx), input));
+    const row = await userWrite(ctx, (trx) => createScimUser(trx, call(ctx), dir(ctx), input));
     answer(ctx, 201, toScimUser(row, (await groupsOfUsers(db, [row.id])).get(row.id) ?? [], base(ctx)));
   });
 
@@ -147,7 +155,7 @@ function createScimRouter(deps: ScimDeps): Router {
   });
 
   router.put('/Users/:id', async (ctx) => {
-    const row = await uow(async (trx) => {
+    const row = await userWrite(ctx, async (trx) => {
       const current = await findScimUser(trx, dir(ctx), ctx.params.id!);
       checkIfMatch(ctx, current.version);
       return replaceScimUser(trx, call(ctx), dir(ctx), current, parseUserInput(ctx.request.body));
@@ -156,7 +164,7 @@ function createScimRouter(deps: ScimDeps): Router {
   });
 
   router.patch('/Users/:id', async (ctx) => {
-    const row = await uow(async (trx) => {
+    const row = await userWrite(ctx, async (trx) => {
       const current = await findScimUser(trx, dir(ctx), ctx.params.id!);
       checkIfMatch(ctx, current.version);
       const representation = toScimUser(current, (await groupsOfUsers(trx, [current.id])).get(current.id) ?? [], base(ctx));
