@@ -43,6 +43,13 @@ export async function replaceGroupMappings(db: Executor, call: Call, directory: 
   return listGroupMappings(db, directory.id);
 }
 
+async function hasMappedState(db: Executor, organizationId: string): Promise<boolean> {
+  const assignment = await db.selectFrom('site_assignments').select('id').where('organization_id', '=', organizationId).where('source', '=', 'group_mapping').limit(1).executeTakeFirst();
+  if (assignment) return true;
+  const role = await db.selectFrom('memberships').select('id').where('organization_id', '=', organizationId).where('role_source', '=', 'group_mapping').limit(1).executeTakeFirst();
+  return Boolean(role);
+}
+
 /**
  * Brings each person's org role and mapped site assignments in line with the groups they are in now.
  * Assignments made by hand are never touched (assignSite keeps manual ones; only group_mapping ones
@@ -50,6 +57,8 @@ export async function replaceGroupMappings(db: Executor, call: Call, directory: 
  */
 export async function applyGroupMappings(db: Executor, call: Call, directory: Directory, scimUserIds: string[]): Promise<void> {
   const mappings = await listGroupMappings(db, directory.id);
+  // No mappings and nothing a mapping once set: there is nothing to apply or undo for anyone.
+  if (!mappings.length && !(await hasMappedState(db, directory.organization_id))) return;
   const siteRank = (role: string) => call.ctx.config.siteRoles.indexOf(role);
   for (const scimUserId of new Set(scimUserIds)) {
     const person = await db.selectFrom('scim_users').select(['user_id', 'deleted_at', 'active']).where('id', '=', scimUserId).executeTakeFirst();

@@ -51,6 +51,8 @@ function listQuery(ctx: Context) {
   const requested = ctx.query.count === undefined ? DEFAULT_COUNT : Number.parseInt(String(ctx.query.count), 10);
   // RFC 7644 §3.4.2.4: a negative count is 0; the server may cap it (maxResults in ServiceProviderConfig).
   const count = Math.min(MAX_RESULTS, Math.max(0, Number.isNaN(requested) ? DEFAULT_COUNT : requested));
+  // A repeated parameter arrives as an array: refuse it rather than silently answering unfiltered.
+  if (Array.isArray(ctx.query.filter)) throw new ScimError(400, 'Send one filter parameter; combine conditions with and/or.', 'invalidFilter');
   const filter = typeof ctx.query.filter === 'string' && ctx.query.filter.trim() ? parseScimFilter(ctx.query.filter) : undefined;
   return { startIndex, count, filter };
 }

@@ -202,6 +202,9 @@ describe('errors (RFC 7644 §3.12)', () => {
       expectScimError(await scim.get(`/Users?${filterQuery(filter)}`), 400, 'invalidFilter', filter);
     }
     expectScimError(await scim.get(`/Groups?${filterQuery('userName eq "a"')}`), 400, 'invalidFilter');
+    // Two filter parameters are refused, never answered as if there were none.
+    await createUser('twofilters');
+    expectScimError(await scim.get(`/Users?${filterQuery('userName eq "nobody@acme.test"')}&${filterQuery('active eq true')}`), 400, 'invalidFilter');
     expectScimError(await scim.get(`/Users?${filterQuery('members[value eq "a"]')}`), 400, 'invalidFilter');
   });
 
