@@ -121,6 +121,7 @@ describe('events API', () => {
     let contact = '';
     let invitation = '';
     let client = '';
+    let directory = '';
     const steps: Array<[route: string, send: () => Promise<{ body: any }>, event: string]> = [
       ['post /organizations', () => t.api.post('/api/v1/organizations', { name: 'Globex' }).expect(201), 'organization.created'],
       ['patch /organizations/:id', () => t.api.patch(`/api/v1/organizations/${acme}`, { name: 'Acme Inc' }).expect(200), 'organization.updated'],
@@ -142,6 +143,10 @@ describe('events API', () => {
       ['delete /invitations/:id', () => t.api.delete(`/api/v1/invitations/${invitation}`).expect(204), 'invitation.revoked'],
       ['post /clients', async () => { const r = await t.api.post('/api/v1/clients', { name: 'App', redirect_uris: ['https://app.example/cb'] }).expect(201); client = r.body.id; return r; }, 'client.created'],
       ['delete /clients/:id', () => t.api.delete(`/api/v1/clients/${client}`).expect(204), 'client.deleted'],
+      ['post /organizations/:id/directories', async () => { const r = await t.api.post(`/api/v1/organizations/${acme}/directories`, { provider: 'okta' }).expect(201); directory = r.body.id; return r; }, 'directory.created'],
+      ['post /directories/:id/token', () => t.api.post(`/api/v1/directories/${directory}/token`).expect(200), 'directory.token_rotated'],
+      ['put /directories/:id/group_mappings', () => t.api.put(`/api/v1/directories/${directory}/group_mappings`, { data: [{ group: 'Admins', org_role: 'admin' }] }).expect(200), 'directory.group_mappings_updated'],
+      ['delete /directories/:id', () => t.api.delete(`/api/v1/directories/${directory}`).expect(204), 'directory.deleted'],
       ['delete /organizations/:id', () => t.api.delete(`/api/v1/organizations/${acme}`).expect(204), 'organization.deleted'],
     ];
     const keyId = (await t.app.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow()).id;
