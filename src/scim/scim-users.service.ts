@@ -13,6 +13,20 @@ import type { GroupRef, UserInput } from './scim-user.mapper.ts';
 
 const dsyncData = (directory: Directory, row: Pick<ScimUser, 'id' | 'user_id' | 'user_name'>) => ({ directory_id: directory.id, scim_user_id: row.id, user_id: row.user_id, user_name: row.user_name });
 
+/** The scim_users columns a SCIM User sets (the same for a create and a replace). */
+function userColumns(input: UserInput) {
+  return {
+    user_name: input.userName,
+    user_name_key: input.userName.toLowerCase(),
+    external_id: input.externalId,
+    active: input.active ? 1 : 0,
+    given_name: input.givenName,
+    family_name: input.familyName,
+    display_name: input.displayName,
+    raw: JSON.stringify(input.raw),
+  };
+}
+
 export async function findScimUser(db: Executor, directory: Directory, id: string): Promise<ScimUser> {
   // idor check: the resource must belong to the directory the token was issued for.
   const row = await db.selectFrom('scim_users').selectAll().where('id', '=', id).where('directory_id', '=', directory.id).where('deleted_at', 'is', null).executeTakeFirst();
@@ -115,14 +129,7 @@ export async function createScimUser(db: Executor, call: Call, directory: Direct
     id: newId('dsu'),
     directory_id: directory.id,
     user_id: user.id,
-    user_name: input.userName,
-    user_name_key: input.userName.toLowerCase(),
-    external_id: input.externalId,
-    active: input.active ? 1 : 0,
-    given_name: input.givenName,
-    family_name: input.familyName,
-    display_name: input.displayName,
-    raw: JSON.stringify(input.raw),
+    ...userColumns(input),
     version: 1,
     deleted_at: null,
     created_at: now,
@@ -161,14 +168,7 @@ export async function replaceScimUser(db: Executor, call: Call, directory: Direc
   await upsertUser(db, call, { email: input.email, first_name: input.givenName ?? undefined, last_name: input.familyName ?? undefined });
   const now = call.ctx.clock.now().toISOString();
   const update = {
-    user_name: input.userName,
-    user_name_key: input.userName.toLowerCase(),
-    external_id: input.externalId,
-    active: input.active ? 1 : 0,
-    given_name: input.givenName,
-    family_name: input.familyName,
-    display_name: input.displayName,
-    raw: JSON.stringify(input.raw),
+    ...userColumns(input),
     version: current.version + 1,
     updated_at: now,
   };
