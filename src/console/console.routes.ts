@@ -121,7 +121,7 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
         title: 'Administrators only',
         message: 'The Gatehouse console is for administrators of your organization. Sign out, then sign in with an administrator account, or ask an administrator for access.',
         tone: 'error',
-        action: { href: '/console/logout', label: 'Sign out' },
+        action: { href: '/console/sign-out', label: 'Sign out' },
       }, 403);
       return;
     }
@@ -129,11 +129,17 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     ctx.redirect('/console');
   });
 
-  router.get('/console/logout', async (ctx) => {
+  // Signing out is a POST with the CSRF field: a GET would let any page sign an admin out.
+  router.post('/console/logout', pages.formBody, pages.verifyCsrf, async (ctx) => {
     const session = cookies.readSession(ctx);
     cookies.clearSession(ctx);
     if (!session) return ctx.redirect('/console/signed-out');
     ctx.redirect(oidc.buildEndSessionUrl(rpConfig(), { id_token_hint: session.idToken, post_logout_redirect_uri: `${base}/console/signed-out` }).href);
+  });
+
+  // A page with the sign-out form, for places that can only link (the "Administrators only" page).
+  router.get('/console/sign-out', (ctx) => {
+    pages.render(ctx, 'login/sign-out.njk', { action: '/console/logout' });
   });
 
   router.get('/console/signed-out', (ctx) => {

@@ -37,7 +37,13 @@ describe('console sign-in', () => {
     expect(text(home.html)).toContain('admin@acme.test');
     expect(text(home.html)).toContain('Acme');
 
-    const confirm = await browser.follow(`${live.url}/console/logout`);
+    // Sign-out is a POST with the CSRF field; a GET or a forged form does nothing.
+    expect((await browser.get(`${live.url}/console/logout`)).status).toBe(404);
+    const forged = await browser.submit({ ...home, html: home.html.replace(/name="_csrf" value="[^"]*"/, 'name="_csrf" value="forged"') }, '/console/logout', {});
+    expect(forged.status).toBe(403);
+    expect((await browser.get(`${live.url}/console`)).status).toBe(200);
+    const posted = await browser.submit(home, '/console/logout', {});
+    const confirm = await browser.follow(posted.location!);
     const out = await browser.submit(confirm, 'session/end/confirm', { logout: 'yes' });
     const signedOut = await browser.follow(out.location!);
     expect(signedOut.url).toBe(`${live.url}/console/signed-out`);
