@@ -8,6 +8,7 @@ import type { UnitOfWork } from '../db/transaction.ts';
 import type { SignInRefusal } from '../events/catalogue.ts';
 import type { Pages } from '../http/pages.ts';
 import { hitRateLimit, resetRateLimit } from '../http/rate-limit.ts';
+import { pageCspAllowingFormTarget } from '../http/security-headers.ts';
 import { routeSignIn, type SsoConnectionType } from '../sso/home-realm.ts';
 import { verifyAgainstDecoy, verifyPassword } from '../users/passwords.ts';
 import { findUserByEmail } from '../users/users.repository.ts';
@@ -54,7 +55,10 @@ export function createLoginRouter(deps: LoginDeps): Router {
   async function details(ctx: Context): Promise<Details | undefined> {
     try {
       const found = await provider.interactionDetails(ctx.req, ctx.res);
-      if (found.uid === ctx.params.uid) return found;
+      if (found.uid === ctx.params.uid) {
+        allowAppRedirect(ctx, found);
+        return found;
+      }
     } catch {
       // no interaction cookie, or the interaction expired
     }
@@ -62,6 +66,8 @@ export function createLoginRouter(deps: LoginDeps): Router {
     return undefined;
   }
 
+  /** Every sign-in page's forms lead, through redirects, to the app's redirect_uri: allow its origin. */
+  const allowAppRedirect = (ctx: Context, d: Details) => ctx.set('Content-Security-Policy', pageCspAllowingFormTarget(d.params.redirect_uri as string | undefined));
   const clientName = async (d: Details) => (await findClientByClientId(db, String(d.params.client_id)))?.name ?? 'the application';
   const action = (d: Details, step: string) => `/login/${d.uid}/${step}`;
 
