@@ -6,7 +6,7 @@ import { recordEvent } from '../events/activity.ts';
 import { emailDomain } from '../orgs/domain-name.ts';
 import { verifiedOwner } from '../orgs/domains.service.ts';
 import { changeUserEmail, disableMembership, enableMembership, ensureMembership, upsertUser } from '../users/provisioning.ts';
-import { findMembership, getUser } from '../users/users.repository.ts';
+import { findMembership, findUserByEmail, getUser } from '../users/users.repository.ts';
 import { applyGroupMappings } from './group-mappings.service.ts';
 import { ScimError, scimNotFound, type ScimType } from './scim.errors.ts';
 import type { GroupRef, UserInput } from './scim-user.mapper.ts';
@@ -117,11 +117,28 @@ async function applyActive(db: Executor, call: Call, directory: Directory, row: 
   }
 }
 
+/** Whether the person also belongs to an organization other than the directory's. */
+async function belongsElsewhere(db: Executor, directory: Directory, userId: string): Promise<boolean> {
+  const other = await db.selectFrom('memberships').select('organization_id').where('user_id', '=', userId).where('organization_id', '!=', directory.organization_id).executeTakeFirst();
+  return Boolean(other);
+}
+
+/**
+ * The person's name follows the directory only while the person belongs to the directory's org alone:
+ * a directory does not rewrite the profile another organization's people see.
+ */
+async function updateProfile(db: Executor, call: Call, directory: Directory, userId: string, input: UserInput): Promise<void> {
+  if (await belongsElsewhere(db, directory, userId)) return;
+  await upsertUser(db, call, { email: input.email, first_name: input.givenName ?? undefined, last_name: input.familyName ?? undefined });
+}
+
 export async function createScimUser(db: Executor, call: Call, directory: Directory, input: UserInput): Promise<ScimUser> {
   await assertUserNameFree(db, directory, input.userName);
   await assertEmailAllowed(db, directory, input);
   // The person is found by email (re-creating a deleted userName, or a person invited earlier, is the same person).
-  const { user } = await upsertUser(db, call, { email: input.email, first_name: input.givenName ?? undefined, last_name: input.familyName ?? undefined });
+  const existing = await findUserByEmail(db, input.email);
+  const shared = existing ? await belongsElsewhere(db, directory, existing.id) : false;
+  const { user } = await upsertUser(db, call, shared ? { email: input.email } : { email: input.email, first_name: input.givenName ?? undefined, last_name: input.familyName ?? undefined });
   const twin = await db.selectFrom('scim_users').select(['id', 'user_name']).where('directory_id', '=', directory.id).where('user_id', '=', user.id).where('deleted_at', 'is', null).executeTakeFirst();
   if (twin) throw new ScimError(409, `${input.email} is already provisioned in this directory as ${twin.user_name} (${twin.id}).`, 'uniqueness');
   const now = call.ctx.clock.now().toISOString();
@@ -153,8 +170,7 @@ export async function replaceScimUser(db: Executor, call: Call, directory: Direc
   if (person.email !== input.email) {
     // The email is the person's sign-in identity in every org: a directory only speaks for people who
     // belong to its org alone, or it could move another org's member (even an admin) to an address it controls.
-    const elsewhere = await db.selectFrom('memberships').select('organization_id').where('user_id', '=', current.user_id).where('organization_id', '!=', directory.organization_id).executeTakeFirst();
-    if (elsewhere) {
+    if (await belongsElsewhere(db, directory, current.user_id)) {
       throw new ScimUserRefused(
         `${person.email} also belongs to another organization; this directory cannot change that person's email (email_shared_with_other_organizations).`,
         input.userName,
@@ -165,7 +181,7 @@ export async function replaceScimUser(db: Executor, call: Call, directory: Direc
     const changed = await changeUserEmail(db, call, current.user_id, input.email);
     if (changed === 'taken') throw new ScimError(409, `${input.email} already belongs to another person in Gatehouse.`, 'uniqueness');
   }
-  await upsertUser(db, call, { email: input.email, first_name: input.givenName ?? undefined, last_name: input.familyName ?? undefined });
+  await updateProfile(db, call, directory, current.user_id, input);
   const now = call.ctx.clock.now().toISOString();
   const update = {
     ...userColumns(input),

@@ -253,6 +253,9 @@ describe('SCIM security', () => {
     ]);
     // The rest of the record still syncs.
     await scimA.patch(`/Users/${claimed.body.id}`, patchOp({ op: 'replace', path: 'title', value: 'Contractor' })).expect(200);
+    // But the shared person's profile is not Acme's directory to rewrite: the name Globex sees stays.
+    await scimA.patch(`/Users/${claimed.body.id}`, patchOp({ op: 'replace', path: 'name.givenName', value: 'Mallory' })).expect(200);
+    expect((await t.api.get(`/api/v1/users/${bob.userId}`).expect(200)).body).toMatchObject({ first_name: 'Bob', last_name: 'Builder' });
   });
 
   it('refuses a __proto__ key in a body (400 invalidSyntax) and takes constructor.prototype as data, never as the prototype', async () => {
