@@ -30,7 +30,9 @@ describe.runIf(hasChromium || process.env.CI)('sign-in in a real browser', () =>
     live = await startLiveApp();
     // The "app": another origin that receives the authorization response.
     app = http.createServer((req, res) => {
-      callbacks.push(new URL(req.url!, appUrl));
+      // Only the authorization response counts (Chromium also asks this origin for /favicon.ico).
+      const url = new URL(req.url!, appUrl);
+      if (url.pathname === '/callback') callbacks.push(url);
       res.setHeader('content-type', 'text/html');
       res.end('<!doctype html><title>App</title><h1>Back in the app</h1>');
     });

@@ -198,7 +198,8 @@ describe('templates', () => {
     const html = await page('console');
     expect(html).toContain('<h1>Welcome, Ada Lovelace</h1>');
     expect(html).toContain('Signed in as ada@acme.com, admin of <strong>Acme</strong>.');
-    expect(html).toContain('<a href="/console/logout" class="button button--secondary button--small">Sign out</a>');
+    // Sign-out is a POST form with the CSRF field (a link would let any site sign the admin out).
+    expect(html).toMatch(/<form method="post" action="\/console\/logout"[^>]*>\s*<input type="hidden" name="_csrf" value="[^"]+">\s*<button type="submit" class="button button--secondary button--small">Sign out<\/button>/);
     expect(html).toContain('<dt>Name</dt><dd>Ada Lovelace</dd>');
     // The console passes the email as the name when there is none: no "Welcome, ada@acme.com".
     const noName = await page('console-no-name');
