@@ -1,12 +1,12 @@
 /**
  * SCIM test helpers: a directory with its bearer token, a client that sends SCIM requests the way IdPs
- * do (application/scim+json, a string body), the activity log read through the management API step by
- * step, and the RFC 7644 §3.12 error assertion.
+ * do (application/scim+json, a string body), the Acme directory the SCIM server tests start from, the
+ * activity log read through the management API step by step, and the RFC 7644 §3.12 error assertion.
  */
 import { expect } from 'vitest';
 import type supertest from 'supertest';
-import type { ApiResponse } from './api.ts';
-import type { TestApp } from './test-app.ts';
+import { type ApiResponse, createOrg } from './api.ts';
+import { createTestApp, type TestApp } from './test-app.ts';
 
 export const SCHEMA = {
   user: 'urn:ietf:params:scim:schemas:core:2.0:User',
@@ -66,6 +66,49 @@ export function scimClient(t: TestApp, dir: Pick<TestDirectory, 'path' | 'token'
     put: (path, body) => withBody(t.http.put(url(path)), body),
     patch: (path, body) => withBody(t.http.patch(url(path)), body),
     delete: (path) => auth(t.http.delete(url(path))),
+  };
+}
+
+/** A User on acme.example: userName and primary work email `<local>@acme.example`, a name made from `local`, active. */
+export const userBody = (local: string, extra: Record<string, unknown> = {}) => ({
+  schemas: [SCHEMA.user],
+  userName: `${local}@acme.example`,
+  name: { givenName: local[0]!.toUpperCase() + local.slice(1), familyName: 'Tester' },
+  emails: [{ value: `${local}@acme.example`, type: 'work', primary: true }],
+  active: true,
+  ...extra,
+});
+
+/** The member ids of a Group resource, in its order. */
+export const memberIds = (group: { members?: Array<{ value: string }> }) => (group.members ?? []).map((m) => m.value);
+
+/** A fresh test app with the org Acme (acme.example verified) and a generic directory: where the SCIM server tests start. */
+export interface AcmeDirectory {
+  t: TestApp;
+  org: string;
+  dir: TestDirectory;
+  /** The directory's client, with its token. */
+  scim: ScimClient;
+  /** POST /Users of userBody(local, extra), expecting 201: the created User. */
+  createUser(local: string, extra?: Record<string, unknown>): Promise<Record<string, any>>;
+  /** POST /Groups with these member ids, expecting 201: the created Group. */
+  createGroup(displayName: string, members?: string[]): Promise<Record<string, any>>;
+}
+
+export async function acmeDirectory(): Promise<AcmeDirectory> {
+  const t = await createTestApp();
+  const org = await createOrg(t, 'Acme');
+  await verifyDomain(t, org, 'acme.example');
+  const dir = await createDirectory(t, org);
+  const scim = scimClient(t, dir);
+  return {
+    t,
+    org,
+    dir,
+    scim,
+    createUser: async (local, extra = {}) => (await scim.post('/Users', userBody(local, extra)).expect(201)).body,
+    createGroup: async (displayName, members = []) =>
+      (await scim.post('/Groups', { schemas: [SCHEMA.group], displayName, members: members.map((value) => ({ value })) }).expect(201)).body,
   };
 }
 

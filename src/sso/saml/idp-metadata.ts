@@ -1,6 +1,14 @@
-import { X509Certificate } from 'node:crypto';
 import { DOMParser, type Element } from '@xmldom/xmldom';
-import { AppError } from '../../http/errors.ts';
+import { MetadataError } from './metadata.errors.ts';
+import { type CertificateInfo, readCertificate } from './idp-certificate.ts';
+import { refuseDoctypeAndProcessingInstructions, refuseOversize } from './xml-safety.ts';
+
+export { MetadataError, type MetadataErrorCode } from './metadata.errors.ts';
+
+// Certificate reading and the raw-text checks live in their own modules; re-exported here so that
+// callers keep importing the metadata reader's whole API from one place.
+export { certificateInfo, type CertificateInfo } from './idp-certificate.ts';
+export { MAX_METADATA_BYTES, MAX_METADATA_MARKUP } from './xml-safety.ts';
 
 /**
  * Reads SAML 2.0 IdP metadata (an `EntityDescriptor`, or an `EntitiesDescriptor` aggregate) pasted,
@@ -16,29 +24,6 @@ const SAML2_PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const HTTP_REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
 const HTTP_POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
 
-/** The largest document read. Federation aggregates reach ~1.5 MB; one IdP's metadata is a few KB. */
-export const MAX_METADATA_BYTES = 5 * 1024 * 1024;
-/**
- * The most markup (`<` characters) read. xmldom blocks the event loop ~14 s on 5 MB of empty elements,
- * and more on deep nesting; 50,000 costs under a second and is 5x the 172-entity SWITCHaai aggregate (9,895).
- */
-export const MAX_METADATA_MARKUP = 50_000;
-
-export interface CertificateInfo {
-  /** PEM as re-encoded from the DER, whatever whitespace the source had. */
-  pem: string;
-  /** SHA-256 of the DER, upper-case hex pairs separated by colons, as `openssl x509 -fingerprint -sha256`. */
-  fingerprintSha256: string;
-  /** ISO 8601 instants. */
-  notBefore: string;
-  notAfter: string;
-  /** Distinguished names on one line, RDNs joined with ", " (e.g. "C=US, O=Okta, CN=dev-123"). */
-  subject: string;
-  issuer: string;
-  /** True when `now` is past notAfter (RFC 5280 §4.1.2.5: notAfter itself is still valid). */
-  expired: boolean;
-}
-
 export interface IdpMetadata {
   entityId: string;
   /** Send AuthnRequests to `redirect` when present (the usual SP-initiated binding), else to `post`. */
@@ -49,31 +34,6 @@ export interface IdpMetadata {
   nameIdFormats: string[];
   /** The earliest `validUntil` of the entity and its enclosing EntitiesDescriptors, ISO 8601 (unparseable ones ignored). */
   validUntil?: string;
-}
-
-export type MetadataErrorCode =
-  | 'not_xml'
-  | 'doctype_refused'
-  | 'not_saml_metadata'
-  | 'no_idp'
-  | 'several_idps'
-  | 'entity_not_found'
-  | 'no_sso_url'
-  | 'no_signing_certificate'
-  | 'bad_certificate'
-  | 'too_large';
-
-/** A document that cannot be used as IdP metadata. `message` is written for the customer's IT admin. */
-export class MetadataError extends AppError {
-  declare readonly code: MetadataErrorCode;
-  /** For `several_idps`: every IdP entity id in the document, for the wizard to offer as a choice. */
-  readonly entityIds: string[];
-
-  constructor(code: MetadataErrorCode, message: string, options: { detail?: string; cause?: unknown; entityIds?: string[] } = {}) {
-    super(code === 'too_large' ? 413 : 422, code, message, options);
-    this.name = 'MetadataError';
-    this.entityIds = options.entityIds ?? [];
-  }
 }
 
 export function parseIdpMetadata(xml: string, options: { entityId?: string; now: Date }): IdpMetadata {
@@ -90,51 +50,10 @@ export function parseIdpMetadata(xml: string, options: { entityId?: string; now:
   return readIdp(entity, options.now);
 }
 
-/** Reads a certificate an admin entered by hand: PEM, or the bare base64 of the DER. */
-export function certificateInfo(pem: string, now: Date): CertificateInfo {
-  if (pem.length > 64 * 1024) throw new MetadataError('bad_certificate', 'This is too long to be one certificate.');
-  let text = pem.replace(/^\uFEFF/, '').trim();
-  const labels = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1]);
-  if (labels.length > 0) {
-    if (labels.some((label) => label?.includes('PRIVATE KEY'))) {
-      throw new MetadataError(
-        'bad_certificate',
-        'This is a private key, not a certificate. Do not share it: paste the IdP signing certificate (-----BEGIN CERTIFICATE-----) instead.',
-      );
-    }
-    if (labels.length > 1) throw new MetadataError('bad_certificate', 'Paste one certificate at a time.');
-    const match = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(text);
-    if (!match) {
-      throw new MetadataError(
-        'bad_certificate',
-        `Expected a certificate (-----BEGIN CERTIFICATE-----), found -----BEGIN ${labels[0]}-----.`,
-      );
-    }
-    text = match[1] ?? '';
-  }
-  return readCertificate(text, now);
-}
-
 // ---------------------------------------------------------------------------------------------------
 
 function parseXml(xml: string): Element {
-  if (xml.length > MAX_METADATA_BYTES || Buffer.byteLength(xml, 'utf8') > MAX_METADATA_BYTES) {
-    throw new MetadataError(
-      'too_large',
-      `The metadata is larger than ${MAX_METADATA_BYTES / 1024 / 1024} MB. An IdP's metadata is a few KB; ` +
-        'for a federation aggregate, download the metadata of your IdP alone.',
-    );
-  }
-  let markup = 0;
-  for (let at = xml.indexOf('<'); at !== -1; at = xml.indexOf('<', at + 1)) {
-    if (++markup > MAX_METADATA_MARKUP) {
-      throw new MetadataError(
-        'too_large',
-        `The metadata has more than ${MAX_METADATA_MARKUP} XML tags. An IdP's metadata has a few dozen; ` +
-          'for a federation aggregate, download the metadata of your IdP alone.',
-      );
-    }
-  }
+  refuseOversize(xml);
   // Entra's FederationMetadata.xml starts with a UTF-8 BOM (the caller decoded the bytes as UTF-8), and
   // a paste into the wizard often starts with a newline: neither is worth refusing the document for.
   const text = xml.replace(/^\uFEFF/, '').trimStart();
@@ -166,36 +85,6 @@ function parseXml(xml: string): Element {
     });
   }
   return root;
-}
-
-/**
- * DESIGN.md "Security rules": DOCTYPE and processing instructions are refused before the XML is parsed.
- * A DTD is what carries entity expansion ("billion laughs") and external entities (XXE); no metadata
- * needs one. A processing instruction is read differently by different XML tools. Only the XML
- * declaration at the very start is allowed. The scan is on the raw text, so a `<!DOCTYPE` or `<?` inside a
- * comment or CDATA is refused too: no real metadata has one.
- */
-function refuseDoctypeAndProcessingInstructions(text: string): void {
-  const dtd = /<!(DOCTYPE|ENTITY)\b/i.exec(text);
-  if (dtd) {
-    const html = /^<!DOCTYPE\s+html\b/i.test(text.slice(dtd.index));
-    throw new MetadataError(
-      'doctype_refused',
-      html
-        ? 'This is a web page (<!DOCTYPE html>), not SAML metadata. Download the metadata XML from your identity provider.'
-        : `The document contains a <!${dtd[1]!.toUpperCase()}> declaration. SAML metadata never needs one, and ` +
-            'it can be used to attack the XML reader (entity expansion, external entities), so it is refused.',
-    );
-  }
-  for (const pi of text.matchAll(/<\?/g)) {
-    if (pi.index === 0 && /^<\?xml\s/.test(text)) continue; // the XML declaration
-    const target = /^<\?([^\s?]*)/.exec(text.slice(pi.index))?.[1] ?? '';
-    throw new MetadataError(
-      'doctype_refused',
-      `The document contains a processing instruction (<?${target.slice(0, 40)} …?>). SAML metadata never ` +
-        'needs one (only the <?xml …?> declaration at the very start is allowed), so it is refused.',
-    );
-  }
 }
 
 interface Entity {
@@ -368,37 +257,6 @@ function signingCertificateTexts(idp: Element): string[] {
     for (const element of found) texts.push(element.textContent ?? '');
   }
   return texts;
-}
-
-function readCertificate(text: string, now: Date): CertificateInfo {
-  // Whitespace of any kind may split the base64: newlines, indentation, or single spaces (okta-2018).
-  const base64 = text.replace(/\s+/g, '');
-  if (base64 === '') throw new MetadataError('bad_certificate', 'The certificate is empty.');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64) || base64.length % 4 === 1) {
-    throw new MetadataError('bad_certificate', 'The certificate is not valid base64; it may have been altered when copied.');
-  }
-  const der = Buffer.from(base64, 'base64');
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(der);
-  } catch (cause) {
-    throw new MetadataError('bad_certificate', 'The certificate could not be read as an X.509 certificate; it may be truncated.', {
-      cause,
-      detail: cause instanceof Error ? cause.message : String(cause),
-    });
-  }
-  if (x509.raw.length !== der.length) {
-    throw new MetadataError('bad_certificate', 'The certificate has extra data after its end; it may be two values pasted together.');
-  }
-  return {
-    pem: x509.toString(),
-    fingerprintSha256: x509.fingerprint256,
-    notBefore: x509.validFromDate.toISOString(),
-    notAfter: x509.validToDate.toISOString(),
-    subject: x509.subject.split('\n').join(', '),
-    issuer: x509.issuer.split('\n').join(', '),
-    expired: now.getTime() > x509.validToDate.getTime(),
-  };
 }
 
 function childElements(parent: Element, namespace: string, localName?: string): Element[] {
