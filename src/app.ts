@@ -28,6 +28,8 @@ import { createInvitationRouter } from './provider/invitation.routes.ts';
 import { createLoginRouter } from './provider/login.routes.ts';
 import { schedulePayloadPurge } from './provider/payload-purge.ts';
 import { createOidcProvider, isProviderPath } from './provider/provider.ts';
+import { providerPages, REQUEST_ID } from './provider/provider-pages.ts';
+import { healthChecks } from './http/health.ts';
 import { ensureSigningKeys, loadSigningJwks } from './provider/signing-keys.ts';
 import type { SsoConnectionType } from './sso/home-realm.ts';
 import type Provider from 'oidc-provider';
@@ -83,15 +85,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   async function buildProvider(): Promise<void> {
     const jwks = await loadSigningJwks(db, clock, box);
     if (oidc?.version === jwks.version) return;
-    const provider = createOidcProvider({ ctx, db, log: log.child({ component: 'oidc' }), masterKey: key, jwks, renderError: (k, out) => {
-        const reference = (k.req as { gatehouseRequestId?: string }).gatehouseRequestId ?? 'oidc';
-        log.info({ reference, error: out.error, description: out.error_description }, 'sign-in request refused by the provider');
-        pages.errorPage(k, { status: k.status || 400, title: 'This sign-in request cannot continue', message: String(out.error_description ?? out.error ?? 'The sign-in request is not valid.'), reference });
-      },
-      // The provider's own pages use the same layout as every other page (its defaults load web fonts).
-      logoutSource: (k, form, clientName) => pages.render(k, 'login/logout.njk', { form, client_name: clientName }),
-      postLogoutSuccessSource: (k, clientName) => pages.render(k, 'login/message.njk', { title: 'You are signed out', message: clientName ? `You have signed out of ${clientName}.` : 'You have signed out.', tone: 'success' }),
-    });
+    const provider = createOidcProvider({ ctx, db, log: log.child({ component: 'oidc' }), masterKey: key, jwks, ...providerPages(pages, log) });
     const login = createLoginRouter({ provider, pages, db, uow, ctx, ssoTypes });
     oidc = { provider, callback: provider.callback(), login: login.routes() as unknown as Koa.Middleware, version: jwks.version };
   }
@@ -103,23 +97,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   koa.use(securityHeaders({ https: config.baseUrl.startsWith('https:') }));
   koa.use(errorHandler(pages.errorPage));
   koa.use(pages.assets);
-  koa.use(async (k, next) => {
-    if (k.path === '/healthz') {
-      k.body = { status: 'ok' };
-      return;
-    }
-    if (k.path === '/readyz') {
-      try {
-        await db.selectFrom('organizations').select('id').limit(1).execute();
-        k.body = { status: 'ok', database: 'ok' };
-      } catch {
-        k.status = 503;
-        k.body = { status: 'unavailable', database: 'unreachable' };
-      }
-      return;
-    }
-    await next();
-  });
+  koa.use(healthChecks(db));
   koa.use(createApiRouter({ ctx, db, uow, dns }).middleware);
   koa.use(createScimMiddleware({ db, uow, ctx }));
   koa.use(async (k, next) => {
@@ -128,7 +106,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       // node-oidc-provider is a Koa app of its own: hand it the raw request and response.
       k.respond = false;
       // The provider runs in its own Koa context: carry the request id over for its error pages.
-      (k.req as { gatehouseRequestId?: string }).gatehouseRequestId = k.state.requestId;
+      (k.req as unknown as Record<symbol, string>)[REQUEST_ID] = k.state.requestId;
       await oidc.callback(k.req, k.res);
       return;
     }
