@@ -210,12 +210,17 @@ function comparison(c: Column, op: Operator, value: Value): RawBuilder<SqlBool> 
   const rhs = c.key || c.caseExact ? sql`${value}` : sql`lower(${value})`;
   if (op in SQL_OPS) return present(sql`${lhs} ${sql.raw(SQL_OPS[op]!)} ${rhs}`);
 
-  // co/sw/ew: LIKE with the value's own % _ \ escaped. LIKE folds ASCII case, so a caseExact attribute also
-  // needs an exact test.
+  // co/sw/ew: LIKE with the value's own % _ \ escaped, case folded on both sides where the attribute is
+  // not caseExact (SQLite's LIKE ignores ASCII case, PostgreSQL's does not: be explicit for both).
+  // A caseExact attribute also gets an exact test, written only with functions both databases have.
   const pattern = `${op === 'sw' ? '' : '%'}${likeEscape(value)}${op === 'ew' ? '' : '%'}`;
-  const like = sql`${c.key ? sql.ref(c.key) : col} like ${pattern} escape '\\'`;
+  const like = sql`${lhs} like ${c.key || c.caseExact ? sql`${pattern}` : sql`lower(${pattern})`} escape '\\'`;
   if (!c.caseExact || value === '') return present(like);
-  const exact = op === 'co' ? sql`instr(${col}, ${value}) > 0` : op === 'sw' ? sql`instr(${col}, ${value}) = 1` : sql`substr(${col}, -length(${value})) = ${value}`;
+  const chars = [...value].length; // SQL length() counts characters, not UTF-16 units
+  const exact =
+    op === 'co' ? sql`replace(${col}, ${value}, '') <> ${col}`
+    : op === 'sw' ? sql`substr(${col}, 1, ${chars}) = ${value}`
+    : sql`substr(${col}, length(${col}) - ${chars} + 1) = ${value}`;
   return present(sql`${like} and ${exact}`);
 }
 
