@@ -16,6 +16,7 @@ import { errorHandler } from './http/error-handler.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createMailSender, createTransport, type MailSender } from './mail/sender.ts';
+import { createWebhookDispatcher, type WebhookDispatcher } from './events/webhook-dispatcher.ts';
 import { createMailTemplates } from './mail/templates.ts';
 import { createDnsVerifier, type DnsVerifier } from './orgs/dns-verifier.ts';
 import { scheduleDomainExpiry } from './orgs/domain-expiry.schedule.ts';
@@ -48,6 +49,7 @@ export interface Gatehouse {
   ctx: ServiceContext;
   uow: UnitOfWork;
   mail: MailSender;
+  webhooks: WebhookDispatcher;
   dns: DnsVerifier;
   log: Logger;
   pages: Pages;
@@ -72,7 +74,8 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   const { db, file: databaseFile, sqlite } = openDatabase(config.databaseUrl);
   const ctx: ServiceContext = { config, clock, box, templates: createMailTemplates(VIEWS_DIR) };
   const mail = createMailSender({ db, clock, box, log: log.child({ component: 'mail' }), from: config.mailFrom, transport: config.smtpUrl ? createTransport(config.smtpUrl) : undefined });
-  const uow = createUnitOfWork(db, [() => mail.kick()]);
+  const webhooks = createWebhookDispatcher({ db, clock, box, log: log.child({ component: 'webhooks' }) });
+  const uow = createUnitOfWork(db, [() => mail.kick(), () => webhooks.kick()]);
   const dns = createDnsVerifier(config.dnsServers);
   const derive = (info: string) => Buffer.from(hkdfSync('sha256', key, 'gatehouse', info, 32));
   const pages = createPages({ viewsDir: VIEWS_DIR, assetsDir: path.join(ROOT_DIR, 'assets'), mode: config.mode, csrfKey: derive('csrf') });
@@ -122,7 +125,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   let keyWatch: NodeJS.Timeout | undefined;
 
   return {
-    config, koa, db, databaseFile, ctx, uow, mail, dns, log, pages,
+    config, koa, db, databaseFile, ctx, uow, mail, webhooks, dns, log, pages,
     consoleClientSecret: consoleSecret,
     provider() {
       if (!oidc) throw new Error('the OIDC provider exists once start() has run');
@@ -144,6 +147,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       keyWatch.unref();
       payloadPurge = schedulePayloadPurge({ db, clock, log });
       mail.start();
+      webhooks.start();
       domainExpiry = scheduleDomainExpiry({ uow, call: { ctx, actor: { type: 'system' } }, log });
       if (!listen) return {};
       server = http.createServer(koa.callback());
@@ -173,6 +177,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       payloadPurge?.stop();
       if (keyWatch) clearInterval(keyWatch);
       await mail.stop();
+      await webhooks.stop();
       await db.destroy();
     },
   };

@@ -14,6 +14,7 @@ import { registerOrganizationRoutes } from './organizations.routes.ts';
 import { ApiRegistry } from './registry.ts';
 import { registerSiteRoutes } from './sites.routes.ts';
 import { registerUserRoutes } from './users.routes.ts';
+import { registerWebhookRoutes } from './webhooks.routes.ts';
 
 /** The management API v1: API key, JSON body (100 kB at most), then the feature routes. */
 export function createApiRouter(deps: ApiDeps): { middleware: Middleware; registry: ApiRegistry } {
@@ -39,6 +40,7 @@ export function createApiRouter(deps: ApiDeps): { middleware: Middleware; regist
   registerEventRoutes(api, deps);
   registerClientRoutes(api, deps);
   registerDirectoryRoutes(api, deps);
+  registerWebhookRoutes(api, deps);
   const document = buildOpenApi(api, deps.ctx.config.baseUrl);
   api.router.get('/openapi.json', (ctx) => {
     ctx.body = document;

@@ -5,7 +5,7 @@ export type IdPrefix =
   | 'org' | 'dom' | 'itc' | 'user' | 'mem' | 'site' | 'sa' | 'inv' | 'conn'
   | 'dir' | 'grp' | 'evt' | 'key' | 'cli' | 'wh' | 'mail'
   // Not in DESIGN.md's list: a directory's SCIM user resource, and a group mapping row.
-  | 'dsu' | 'gmap';
+  | 'dsu' | 'gmap' | 'whd';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 

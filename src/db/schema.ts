@@ -267,6 +267,29 @@ export interface GroupMappingTable {
   created_at: string;
 }
 
+export interface WebhookEndpointTable {
+  id: string;
+  url: string;
+  events: string;
+  secret_sealed: string;
+  created_at: string;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  last_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_response: string | null;
+  delivered_at: string | null;
+  created_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   domains: DomainTable;
@@ -290,7 +313,12 @@ export interface Database {
   scim_groups: ScimGroupTable;
   scim_group_members: ScimGroupMemberTable;
   group_mappings: GroupMappingTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
+
+export type WebhookEndpoint = Selectable<WebhookEndpointTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
 
 export type Directory = Selectable<DirectoryTable>;
 export type ScimUser = Selectable<ScimUserTable>;

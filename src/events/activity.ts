@@ -3,6 +3,7 @@ import { newId } from '../crypto/ids.ts';
 import type { Executor } from '../db/database.ts';
 import type { EventRow } from '../db/schema.ts';
 import type { Actor, EventCatalogue, EventType } from './catalogue.ts';
+import { enqueueDeliveries } from './webhooks.service.ts';
 
 export interface ActivityEvent {
   id: string;
@@ -32,6 +33,8 @@ export async function recordEvent<T extends EventType>(
       created_at: clock.now().toISOString(),
     })
     .execute();
+  // Same transaction: a webhook exists exactly when its event does.
+  await enqueueDeliveries(db, clock, { id, type: event.type });
   return id;
 }
 

@@ -32,6 +32,8 @@ export interface EventCatalogue {
   'client.deleted': { client_id: string; name: string };
   'user.signed_in': { user_id: string; client_id: string; method: string };
   'user.signin_failed': { reason: SignInRefusal; client_id: string; email?: string; user_id?: string };
+  'webhook.created': { webhook_id: string; url: string };
+  'webhook.deleted': { webhook_id: string; url: string };
   'directory.created': { directory_id: string; provider: string };
   'directory.deleted': { directory_id: string };
   'directory.token_rotated': { directory_id: string };
@@ -76,6 +78,7 @@ export const EVENT_TYPES = [
   'site_assignment.created', 'site_assignment.updated', 'site_assignment.deleted',
   'invitation.created', 'invitation.revoked', 'invitation.accepted',
   'api_key.created', 'client.created', 'client.deleted', 'user.signed_in', 'user.signin_failed',
+  'webhook.created', 'webhook.deleted',
   'directory.created', 'directory.deleted', 'directory.token_rotated', 'directory.group_mappings_updated',
   'dsync.user.created', 'dsync.user.updated', 'dsync.user.disabled', 'dsync.user.enabled', 'dsync.user.deleted', 'dsync.user.refused',
   'dsync.group.created', 'dsync.group.updated', 'dsync.group.deleted',

@@ -122,6 +122,7 @@ describe('events API', () => {
     let invitation = '';
     let client = '';
     let directory = '';
+    let webhook = '';
     const steps: Array<[route: string, send: () => Promise<{ body: any }>, event: string]> = [
       ['post /organizations', () => t.api.post('/api/v1/organizations', { name: 'Globex' }).expect(201), 'organization.created'],
       ['patch /organizations/:id', () => t.api.patch(`/api/v1/organizations/${acme}`, { name: 'Acme Inc' }).expect(200), 'organization.updated'],
@@ -147,6 +148,8 @@ describe('events API', () => {
       ['post /directories/:id/token', () => t.api.post(`/api/v1/directories/${directory}/token`).expect(200), 'directory.token_rotated'],
       ['put /directories/:id/group_mappings', () => t.api.put(`/api/v1/directories/${directory}/group_mappings`, { data: [{ group: 'Admins', org_role: 'admin' }] }).expect(200), 'directory.group_mappings_updated'],
       ['delete /directories/:id', () => t.api.delete(`/api/v1/directories/${directory}`).expect(204), 'directory.deleted'],
+      ['post /webhooks', async () => { const r = await t.api.post('/api/v1/webhooks', { url: 'https://hooks.example/gatehouse', events: ['*'] }).expect(201); webhook = r.body.id; return r; }, 'webhook.created'],
+      ['delete /webhooks/:id', () => t.api.delete(`/api/v1/webhooks/${webhook}`).expect(204), 'webhook.deleted'],
       ['delete /organizations/:id', () => t.api.delete(`/api/v1/organizations/${acme}`).expect(204), 'organization.deleted'],
     ];
     const keyId = (await t.app.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow()).id;

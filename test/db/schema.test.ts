@@ -48,6 +48,11 @@ const columns: { [T in keyof Database]: Record<keyof Database[T], true> } = {
   scim_groups: { id: true, directory_id: true, display_name: true, display_name_key: true, external_id: true, raw: true, version: true, created_at: true, updated_at: true },
   scim_group_members: { group_id: true, scim_user_id: true },
   group_mappings: { id: true, directory_id: true, group_ref: true, org_role: true, sites: true, position: true, created_at: true },
+  webhook_endpoints: { id: true, url: true, events: true, secret_sealed: true, created_at: true },
+  webhook_deliveries: {
+    id: true, endpoint_id: true, event_id: true, status: true, attempts: true, next_attempt_at: true, last_attempt_at: true,
+    last_status_code: true, last_error: true, last_response: true, delivered_at: true, created_at: true,
+  },
 };
 
 describe('database schema', () => {

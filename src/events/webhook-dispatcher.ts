@@ -1,0 +1,149 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { Db } from '../db/database.ts';
+import type { WebhookDelivery } from '../db/schema.ts';
+import { toActivityEvent } from './activity.ts';
+import { signWebhook } from './webhook-signature.ts';
+
+/**
+ * Retry schedule after each failed attempt (Standard Webhooks' recommended one): 5 s, 5 min, 30 min, 2 h,
+ * 5 h, 10 h, 10 h — about 28 hours in all; after the 8th failure the delivery is marked failed.
+ */
+export const RETRY_DELAYS_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+export const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
+const TIMEOUT_MS = 10_000;
+const PARALLEL = 8;
+const POLL_MS = 10_000;
+
+export interface WebhookDispatcher {
+  kick(): void;
+  /** Delivers everything due now (tests and shutdown use it). */
+  flush(): Promise<{ succeeded: number; failed: number }>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createWebhookDispatcher(deps: { db: Db; clock: Clock; box: SecretBox; log: Logger }): WebhookDispatcher {
+  const { db, clock, box, log } = deps;
+  let started = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<{ succeeded: number; failed: number }> | undefined;
+  let again = false;
+
+  async function attempt(delivery: WebhookDelivery): Promise<boolean> {
+    const endpoint = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', delivery.endpoint_id).executeTakeFirst();
+    const event = await db.selectFrom('events').selectAll().where('id', '=', delivery.event_id).executeTakeFirst();
+    if (!endpoint || !event) return false;
+    const body = JSON.stringify({ type: event.type, timestamp: event.created_at, data: toActivityEvent(event) });
+    // The signature's timestamp is the real sending time: receivers check it against their clock.
+    const timestamp = Math.floor(Date.now() / 1000);
+    const secret = box.open(endpoint.secret_sealed, `webhook:${endpoint.id}`);
+    let status: number | null = null;
+    let error: string | null = null;
+    let response: string | null = null;
+    try {
+      const res = await fetch(endpoint.url, {
+        method: 'POST',
+        redirect: 'manual',
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Gatehouse-Webhooks/1',
+          'webhook-id': event.id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signWebhook(secret, event.id, timestamp, body),
+        },
+        body,
+      });
+      status = res.status;
+      response = (await res.text()).slice(0, 1000);
+      if (status < 200 || status >= 300) error = `The endpoint answered ${status}.`;
+    } catch (err) {
+      error = (err as Error).name === 'TimeoutError' ? `No answer within ${TIMEOUT_MS / 1000} s.` : `Could not connect: ${((err as { cause?: Error }).cause ?? (err as Error)).message}`.slice(0, 500);
+    }
+    const attempts = delivery.attempts + 1;
+    const now = clock.now();
+    const ok = error === null;
+    const giveUp = !ok && attempts >= MAX_ATTEMPTS;
+    await db
+      .updateTable('webhook_deliveries')
+      .set({
+        status: ok ? 'succeeded' : giveUp ? 'failed' : 'pending',
+        attempts,
+        last_attempt_at: now.toISOString(),
+        last_status_code: status,
+        last_error: error,
+        last_response: response,
+        delivered_at: ok ? now.toISOString() : null,
+        next_attempt_at: ok || giveUp ? delivery.next_attempt_at : new Date(now.getTime() + RETRY_DELAYS_MS[attempts - 1]!).toISOString(),
+      })
+      .where('id', '=', delivery.id)
+      .execute();
+    if (!ok) log.info({ deliveryId: delivery.id, endpointId: endpoint.id, attempts, giveUp, error }, 'webhook delivery failed');
+    return ok;
+  }
+
+  async function deliverDue(): Promise<{ succeeded: number; failed: number }> {
+    let succeeded = 0;
+    let failed = 0;
+    let after = '';
+    for (;;) {
+      const due = await db
+        .selectFrom('webhook_deliveries')
+        .selectAll()
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', clock.now().toISOString())
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(PARALLEL)
+        .execute();
+      if (!due.length) break;
+      after = due[due.length - 1]!.id;
+      const results = await Promise.all(due.map((d) => attempt(d).catch((err) => (log.error({ err }, 'webhook delivery crashed'), false))));
+      for (const ok of results) if (ok) succeeded++; else failed++;
+    }
+    return { succeeded, failed };
+  }
+
+  function run() {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      const total = { succeeded: 0, failed: 0 };
+      do {
+        again = false;
+        const r = await deliverDue();
+        total.succeeded += r.succeeded;
+        total.failed += r.failed;
+      } while (again && started);
+      return total;
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  return {
+    kick() {
+      if (started) setImmediate(() => void run().catch((err) => log.error({ err }, 'webhook dispatcher failed')));
+    },
+    async flush() {
+      if (running) await running.catch(() => undefined);
+      return run();
+    },
+    start() {
+      started = true;
+      timer = setInterval(() => void run().catch((err) => log.error({ err }, 'webhook dispatcher failed')), POLL_MS);
+      timer.unref();
+      this.kick();
+    },
+    async stop() {
+      started = false;
+      if (timer) clearInterval(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+}
