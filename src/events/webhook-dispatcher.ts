@@ -16,6 +16,21 @@ const TIMEOUT_MS = 10_000;
 const PARALLEL = 8;
 const POLL_MS = 10_000;
 
+/** The first `max` characters of a response body, without reading the rest of it. */
+async function readStart(res: Response, max: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (text.length < max) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel().catch(() => undefined);
+  return text.slice(0, max);
+}
+
 export interface WebhookDispatcher {
   kick(): void;
   /** Delivers everything due now (tests and shutdown use it). */
@@ -38,11 +53,13 @@ export function createWebhookDispatcher(deps: { db: Db; clock: Clock; box: Secre
     const body = JSON.stringify({ type: event.type, timestamp: event.created_at, data: toActivityEvent(event) });
     // The signature's timestamp is the real sending time: receivers check it against their clock.
     const timestamp = Math.floor(Date.now() / 1000);
-    const secret = box.open(endpoint.secret_sealed, `webhook:${endpoint.id}`);
     let status: number | null = null;
     let error: string | null = null;
     let response: string | null = null;
     try {
+      // Inside the try: a secret that no longer opens (GATEHOUSE_SECRET changed) is a failed attempt
+      // that counts towards giving up, not a row retried forever.
+      const secret = box.open(endpoint.secret_sealed, `webhook:${endpoint.id}`);
       const res = await fetch(endpoint.url, {
         method: 'POST',
         redirect: 'manual',
@@ -57,7 +74,7 @@ export function createWebhookDispatcher(deps: { db: Db; clock: Clock; box: Secre
         body,
       });
       status = res.status;
-      response = (await res.text()).slice(0, 1000);
+      response = await readStart(res, 1000);
       if (status < 200 || status >= 300) error = `The endpoint answered ${status}.`;
     } catch (err) {
       error = (err as Error).name === 'TimeoutError' ? `No answer within ${TIMEOUT_MS / 1000} s.` : `Could not connect: ${((err as { cause?: Error }).cause ?? (err as Error)).message}`.slice(0, 500);
@@ -128,7 +145,11 @@ export function createWebhookDispatcher(deps: { db: Db; clock: Clock; box: Secre
 
   return {
     kick() {
-      if (started) setImmediate(() => void run().catch((err) => log.error({ err }, 'webhook dispatcher failed')));
+      if (!started) return;
+      // Checked again when it fires: stop() (and the database closing after it) may come in between.
+      setImmediate(() => {
+        if (started) void run().catch((err) => log.error({ err }, 'webhook dispatcher failed'));
+      });
     },
     async flush() {
       if (running) await running.catch(() => undefined);

@@ -46,6 +46,17 @@ export const toDeliveryView = (row: WebhookDelivery): DeliveryView => ({
   created_at: row.created_at,
 });
 
+function internalAddress(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+  }
+  return h === '::1' || h === '::' || h.startsWith('fc') || h.startsWith('fd') || h.startsWith('fe80') || h.startsWith('::ffff:');
+}
+
 /** Endpoints must be https; plain http only to loopback in development (a local receiver). */
 function checkUrl(url: string, mode: string): void {
   let parsed: URL;
@@ -54,16 +65,24 @@ function checkUrl(url: string, mode: string): void {
   } catch {
     throw fieldInvalid('url', 'invalid_url', `url is not an absolute URL: "${url}".`);
   }
+  if (parsed.username || parsed.password) throw fieldInvalid('url', 'credentials_in_url', 'url must not contain a user name or password; authenticate the request with the webhook signature.');
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
-  if (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback && mode === 'development')) return;
-  throw fieldInvalid('url', 'insecure_url', 'url must be an https URL (plain http only to localhost, in development mode).');
+  if (!(parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback && mode === 'development'))) {
+    throw fieldInvalid('url', 'insecure_url', 'url must be an https URL (plain http only to localhost, in development mode).');
+  }
+  // An operator sets webhooks, but a URL pointing straight at an internal address (cloud metadata,
+  // private networks) is refused outside development: it is almost always a mistake or an attack.
+  if (mode !== 'development' && internalAddress(parsed.hostname)) {
+    throw fieldInvalid('url', 'internal_address', 'url must not point at a loopback, private or link-local address.');
+  }
 }
 
 export async function createWebhook(db: Executor, { ctx }: Call, input: { url: string; events: string[] }): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   checkUrl(input.url, ctx.config.mode);
-  const events = input.events.includes('*') ? ['*'] : [...new Set(input.events)];
-  const unknown = events.filter((e) => e !== '*' && !(EVENT_TYPES as readonly string[]).includes(e));
+  // Checked before "*" absorbs the rest, so a misspelt type next to "*" is refused too.
+  const unknown = [...new Set(input.events)].filter((e) => e !== '*' && !(EVENT_TYPES as readonly string[]).includes(e));
   if (unknown.length) throw fieldInvalid('events', 'unknown_event_type', `Unknown event type${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.`);
+  const events = input.events.includes('*') ? ['*'] : [...new Set(input.events)];
   const id = newId('wh');
   const secret = newWebhookSecret();
   const endpoint: WebhookEndpoint = { id, url: input.url, events: JSON.stringify(events), secret_sealed: ctx.box.seal(secret, `webhook:${id}`), created_at: ctx.clock.now().toISOString() };

@@ -12,9 +12,19 @@ export function scheduleDomainExpiry(deps: { uow: UnitOfWork; call: Call; log: L
     if (failed) deps.log.info({ failed }, 'pending domains older than 30 days marked failed');
     return failed;
   };
-  const guarded = () => void run().catch((err) => deps.log.error({ err }, 'domain expiry sweep failed'));
+  let stopped = false;
+  // A sweep scheduled just before stop() must not run against a closed database.
+  const guarded = () => {
+    if (!stopped) void run().catch((err) => deps.log.error({ err }, 'domain expiry sweep failed'));
+  };
   const timer = setInterval(guarded, HOUR_MS);
   timer.unref();
   setImmediate(guarded);
-  return { run, stop: () => clearInterval(timer) };
+  return {
+    run,
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }
