@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Db } from '../db/database.ts';
+import { createBackgroundWorker } from '../background-worker.ts';
 import type { WebhookDelivery } from '../db/schema.ts';
 import { toActivityEvent } from './activity.ts';
 import { signWebhook } from './webhook-signature.ts';
@@ -41,11 +42,6 @@ export interface WebhookDispatcher {
 
 export function createWebhookDispatcher(deps: { db: Db; clock: Clock; box: SecretBox; log: Logger }): WebhookDispatcher {
   const { db, clock, box, log } = deps;
-  let started = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<{ succeeded: number; failed: number }> | undefined;
-  let again = false;
-
   async function attempt(delivery: WebhookDelivery): Promise<boolean> {
     const endpoint = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', delivery.endpoint_id).executeTakeFirst();
     const event = await db.selectFrom('events').selectAll().where('id', '=', delivery.event_id).executeTakeFirst();
@@ -123,48 +119,5 @@ export function createWebhookDispatcher(deps: { db: Db; clock: Clock; box: Secre
     return { succeeded, failed };
   }
 
-  function run() {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      const total = { succeeded: 0, failed: 0 };
-      do {
-        again = false;
-        const r = await deliverDue();
-        total.succeeded += r.succeeded;
-        total.failed += r.failed;
-      } while (again && started);
-      return total;
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
-  return {
-    kick() {
-      if (!started) return;
-      // Checked again when it fires: stop() (and the database closing after it) may come in between.
-      setImmediate(() => {
-        if (started) void run().catch((err) => log.error({ err }, 'webhook dispatcher failed'));
-      });
-    },
-    async flush() {
-      if (running) await running.catch(() => undefined);
-      return run();
-    },
-    start() {
-      started = true;
-      timer = setInterval(() => void run().catch((err) => log.error({ err }, 'webhook dispatcher failed')), POLL_MS);
-      timer.unref();
-      this.kick();
-    },
-    async stop() {
-      started = false;
-      if (timer) clearInterval(timer);
-      await running?.catch(() => undefined);
-    },
-  };
+  return createBackgroundWorker({ name: 'webhook dispatcher', pollMs: POLL_MS, log, pass: deliverDue });
 }

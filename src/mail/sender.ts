@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Db } from '../db/database.ts';
+import { createBackgroundWorker } from '../background-worker.ts';
 
 /** Retry after 1 min, 5 min, 15 min, 1 h, 4 h, then every 12 h; give up after ~3 days (10 tries). */
 const BACKOFF_MS = [60_000, 300_000, 900_000, 3_600_000, 14_400_000, 43_200_000];
@@ -41,11 +42,7 @@ export function createMailSender(deps: {
   transport: Transporter | undefined;
 }): MailSender {
   const { db, clock, box, log, from, transport } = deps;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<{ sent: number; failed: number }> | undefined;
-  let again = false;
-  // Only a started sender (the server) wakes itself; the CLI sends with an explicit flush().
-  let started = false;
+  // Set by stop(): a pass in flight starts no new send (what is left stays pending for the next start).
   let stopped = false;
   const loggedUnsent = new Set<string>();
 
@@ -130,51 +127,13 @@ export function createMailSender(deps: {
     return { sent, failed };
   }
 
-  function run(): Promise<{ sent: number; failed: number }> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    // The follow-up pass (a kick that came while sending) runs inside the same promise, so stop() and
-    // flush() wait for it. It used to start from a .finally() after that promise had resolved: stop()
-    // returned, the database closed, and the follow-up still sent mail it could not mark as sent.
-    running = (async () => {
-      const total = { sent: 0, failed: 0 };
-      do {
-        again = false;
-        const counts = await sendDue();
-        total.sent += counts.sent;
-        total.failed += counts.failed;
-      } while (again && !stopped);
-      return total;
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
+  // Only a started sender (the server) wakes itself; the CLI sends with an explicit flush().
+  const worker = createBackgroundWorker({ name: 'mail sender', pollMs: POLL_MS, log, pass: sendDue });
   return {
-    kick() {
-      if (!started) return;
-      setImmediate(() => {
-        if (started) void run().catch((err) => log.error({ err }, 'mail sender failed'));
-      });
-    },
-    async flush() {
-      if (running) await running.catch(() => undefined);
-      return run();
-    },
-    start() {
-      started = true;
-      timer = setInterval(() => void run().catch((err) => log.error({ err }, 'mail sender failed')), POLL_MS);
-      timer.unref();
-      this.kick();
-    },
+    ...worker,
     async stop() {
-      started = false;
       stopped = true;
-      if (timer) clearInterval(timer);
-      await running?.catch(() => undefined);
+      await worker.stop();
       transport?.close();
     },
   };
