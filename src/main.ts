@@ -24,6 +24,8 @@ async function main(): Promise<void> {
       '  Next steps, in another terminal:',
       '    npx gatehouse api-key create --name my-app     # a key for the management API',
       '    npx gatehouse org create --name "Acme" --sso    # your first customer organisation',
+      '    npx gatehouse client create --name my-app --redirect-uri https://app.example.com/callback',
+      '                                                    # connect your app (README: "Connect your app")',
       `    API reference: ${config.baseUrl}/api/v1/openapi.json`,
       '',
     ].join('\n'),
