@@ -1,4 +1,3 @@
-import { hkdfSync } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import Koa from 'koa';
@@ -7,7 +6,7 @@ import { createApiRouter } from './api/api.router.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type Config, redactedConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
-import { loadMasterKey } from './crypto/master-key.ts';
+import { deriveKey, loadMasterKey } from './crypto/master-key.ts';
 import { createSecretBox } from './crypto/secret-box.ts';
 import { type Db, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
@@ -77,8 +76,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   const webhooks = createWebhookDispatcher({ db, clock, box, log: log.child({ component: 'webhooks' }) });
   const uow = createUnitOfWork(db, [() => mail.kick(), () => webhooks.kick()]);
   const dns = createDnsVerifier(config.dnsServers);
-  const derive = (info: string) => Buffer.from(hkdfSync('sha256', key, 'gatehouse', info, 32));
-  const pages = createPages({ viewsDir: VIEWS_DIR, assetsDir: path.join(ROOT_DIR, 'assets'), mode: config.mode, csrfKey: derive('csrf') });
+  const pages = createPages({ viewsDir: VIEWS_DIR, assetsDir: path.join(ROOT_DIR, 'assets'), mode: config.mode, csrfKey: deriveKey(key, 'csrf') });
   const consoleSecret = consoleClientSecret(key);
   /** SSO connection types register here as they land (SAML, OIDC). */
   const ssoTypes: SsoConnectionType[] = [];

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { emailAddress } from '../http/validate.ts';
 
 /** Request and response shapes of the management API (DESIGN.md "Management API v1"). */
 const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`), `must be a ${prefix}_ id`);
 const time = z.string().describe('ISO 8601 UTC');
-const email = z.string().trim().toLowerCase().pipe(z.email('must be an email address').max(254));
+const email = emailAddress('must be an email address');
 const name = (what: string) => z.string().trim().regex(/^[^\x00-\x1f\x7f]*$/, `${what} must not contain control characters such as line breaks.`).min(1, `${what} must not be empty.`).max(200, `${what} must be at most 200 characters.`);
 
 export const ids = { org: id('org'), user: id('user'), site: id('site') };

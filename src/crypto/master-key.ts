@@ -5,6 +5,11 @@ import type { Config } from '../config.ts';
 
 export const SECRET_FILE = 'secret.key';
 
+/** A 32-byte key for one purpose (`info`), derived from the master key so purposes never share a key. */
+export function deriveKey(masterKey: Buffer, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', masterKey, 'gatehouse', info, 32));
+}
+
 /**
  * The master key: GATEHOUSE_SECRET when set, else `$DATA_DIR/secret.key`, generated (0600) on first
  * start. The key used for encryption is derived with HKDF so the raw secret never keys AES directly.

@@ -6,6 +6,7 @@ import type { WebhookDelivery, WebhookEndpoint } from '../db/schema.ts';
 import { fieldInvalid, notFound } from '../http/errors.ts';
 import { EVENT_TYPES } from './catalogue.ts';
 import { newWebhookSecret } from './webhook-signature.ts';
+import { isLoopbackHost } from '../http/urls.ts';
 
 export interface WebhookEndpointView {
   id: string;
@@ -66,7 +67,7 @@ function checkUrl(url: string, mode: string): void {
     throw fieldInvalid('url', 'invalid_url', `url is not an absolute URL: "${url}".`);
   }
   if (parsed.username || parsed.password) throw fieldInvalid('url', 'credentials_in_url', 'url must not contain a user name or password; authenticate the request with the webhook signature.');
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+  const loopback = isLoopbackHost(parsed.hostname);
   if (!(parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback && mode === 'development'))) {
     throw fieldInvalid('url', 'insecure_url', 'url must be an https URL (plain http only to localhost, in development mode).');
   }

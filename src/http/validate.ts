@@ -13,6 +13,14 @@ function fieldErrors(error: z.ZodError): FieldError[] {
   });
 }
 
+/**
+ * An email address as Gatehouse accepts it everywhere (API, sign-in page, SSO profiles): trimmed,
+ * lower-cased, one @, no spaces or control characters, at most 254 characters.
+ */
+export function emailAddress(message?: string) {
+  return z.string().trim().toLowerCase().pipe(z.email(message).max(254));
+}
+
 /** Parses a JSON body against a schema; a missing or non-object body is a 400, bad fields a 422. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {

@@ -1,10 +1,11 @@
-import { hkdfSync } from 'node:crypto';
 import type { Call } from '../context.ts';
 import { newId } from '../crypto/ids.ts';
 import { hashToken, randomString } from '../crypto/tokens.ts';
 import type { Executor } from '../db/database.ts';
 import type { OidcClient } from '../db/schema.ts';
 import { conflict, fieldInvalid, notFound } from '../http/errors.ts';
+import { isLoopbackHost } from '../http/urls.ts';
+import { deriveKey } from '../crypto/master-key.ts';
 
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';
 
@@ -53,7 +54,7 @@ function checkUris(field: string, uris: string[], options: { allowCustomScheme: 
       throw fieldInvalid(`${field}.${i}`, 'invalid_uri', `${field}[${i}] is not an absolute URL: "${uri}".`);
     }
     if (url.hash) throw fieldInvalid(`${field}.${i}`, 'invalid_uri', `${field}[${i}] must not have a fragment.`);
-    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    const loopback = isLoopbackHost(url.hostname);
     if (url.protocol === 'http:' && !loopback) throw fieldInvalid(`${field}.${i}`, 'insecure_uri', `${field}[${i}] must use https (http only for localhost).`);
     if (!['http:', 'https:'].includes(url.protocol) && !options.allowCustomScheme) throw fieldInvalid(`${field}.${i}`, 'invalid_uri', `${field}[${i}] must be an http(s) URL.`);
   });
@@ -121,7 +122,7 @@ export async function findClientByClientId(db: Executor, clientId: string): Prom
 
 /** The console's secret is derived from the master key, so every replica agrees without storing it. */
 export function consoleClientSecret(masterKey: Buffer): string {
-  return `ghcs_${Buffer.from(hkdfSync('sha256', masterKey, 'gatehouse', 'console client secret', 32)).toString('base64url')}`;
+  return `ghcs_${deriveKey(masterKey, 'console client secret').toString('base64url')}`;
 }
 
 /** The console is a built-in confidential client of the provider, kept in step with the base URL. */

@@ -1,7 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { z } from 'zod';
 import type { Call, ServiceContext } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import type { UnitOfWork } from '../db/transaction.ts';
@@ -15,13 +14,14 @@ import { findUserByEmail } from '../users/users.repository.ts';
 import { findClientByClientId } from './clients.service.ts';
 import { SCOPES } from './account.ts';
 import { bindGrantOrganization, decideOrganization, membershipChoices, recordSignInRefusal, type MembershipChoice } from './sign-in.service.ts';
+import { emailAddress } from '../http/validate.ts';
 
 const WINDOW_MS = 15 * 60_000;
 /** Per account and per IP, in 15 minutes: enough for people, too few for guessing. */
 export const ACCOUNT_ATTEMPTS = 10;
 export const IP_ATTEMPTS = 50;
 const GENERIC_ERROR = 'The email or password is incorrect.';
-const email = z.string().trim().toLowerCase().pipe(z.email().max(254));
+const email = emailAddress();
 
 export interface LoginDeps {
   provider: Provider;

@@ -1,4 +1,3 @@
-import { hkdfSync } from 'node:crypto';
 import type { Context } from 'koa';
 import Provider, { type Adapter } from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -8,6 +7,7 @@ import type { Db } from '../db/database.ts';
 import { CLAIMS_BY_SCOPE, SCOPES, grantOrganization, loadAccountClaims } from './account.ts';
 import { createClientAdapter } from './client-adapter.ts';
 import { createAdapterFactory } from './kysely-adapter.ts';
+import { deriveKey } from '../crypto/master-key.ts';
 
 /** Paths node-oidc-provider answers; everything else is Gatehouse's. */
 export const OIDC_PREFIX = '/oidc';
@@ -39,7 +39,7 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
   const { ctx: service, db } = deps;
   const payloadAdapters = createAdapterFactory(db, service.clock);
   const adapter = (name: string): Adapter => (name === 'Client' ? createClientAdapter(db) : payloadAdapters(name));
-  const cookieKey = Buffer.from(hkdfSync('sha256', deps.masterKey, 'gatehouse', 'oidc cookie keys', 32)).toString('base64url');
+  const cookieKey = deriveKey(deps.masterKey, 'oidc cookie keys').toString('base64url');
 
   const configuration: Configuration = {
     adapter,

@@ -5,6 +5,7 @@ import type { Database } from '../db/schema.ts';
 import { type Column, GROUP, type MultiValued, type Operator, type Resource, USER } from './filter-attributes.ts';
 import { describeSyntaxError, parseSyntax } from './filter-parse.ts';
 import { ScimError } from './scim.errors.ts';
+import { escapeLike } from '../db/like.ts';
 
 /** The filter tree of scim2-parse-filter: and/or/not, `[]` value filters, comparisons and `pr`. */
 export type ScimFilter = Filter;
@@ -190,7 +191,6 @@ function expression<TB extends keyof Database>(p: Plan, eb: ExpressionBuilder<Da
 }
 
 const SQL_OPS: Record<string, string> = { eq: '=', gt: '>', ge: '>=', lt: '<', le: '<=' };
-const likeEscape = (value: string) => value.replace(/[\\%_]/g, '\\$&');
 
 /**
  * One comparison, always true or false (never SQL NULL) so that `not` and `ne` are exact complements: an
@@ -213,7 +213,7 @@ function comparison(c: Column, op: Operator, value: Value): RawBuilder<SqlBool> 
   // co/sw/ew: LIKE with the value's own % _ \ escaped, case folded on both sides where the attribute is
   // not caseExact (SQLite's LIKE ignores ASCII case, PostgreSQL's does not: be explicit for both).
   // A caseExact attribute also gets an exact test, written only with functions both databases have.
-  const pattern = `${op === 'sw' ? '' : '%'}${likeEscape(value)}${op === 'ew' ? '' : '%'}`;
+  const pattern = `${op === 'sw' ? '' : '%'}${escapeLike(value)}${op === 'ew' ? '' : '%'}`;
   const like = sql`${lhs} like ${c.key || c.caseExact ? sql`${pattern}` : sql`lower(${pattern})`} escape '\\'`;
   if (!c.caseExact || value === '') return present(like);
   const chars = [...value].length; // SQL length() counts characters, not UTF-16 units

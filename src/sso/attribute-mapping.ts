@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { findProvider, providers, type FieldNames, type OidcDefaults, type Protocol, type Provider } from './providers.ts';
+import { emailAddress } from '../http/validate.ts';
 
 /** A connection's own attribute (SAML) or claim (OIDC) names, one per field, tried before the provider's defaults. */
 export type AttributeMapping = { email?: string; firstName?: string; lastName?: string; groups?: string };
@@ -32,7 +32,7 @@ const NAMEID_EMAIL = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 // The same rule as the sign-in page and the API: an address Gatehouse would refuse there must not
 // arrive through SSO. zod's email pattern allows exactly one @, no spaces or control characters, and
 // an ASCII dotted domain, so leftovers such as `a@b.test<!---->.evil` are refused whatever produced them.
-const emailSchema = z.string().trim().toLowerCase().pipe(z.email().max(254));
+const emailSchema = emailAddress();
 
 /**
  * Turns what a SAML IdP asserted into a profile. Each field is read from the connection's own

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../db/database.ts';
 import type { Membership, SiteAssignment, User } from '../db/schema.ts';
 import { notFound } from '../http/errors.ts';
+import { escapeLike } from '../db/like.ts';
 
 export interface UserView {
   id: string;
@@ -93,8 +94,6 @@ export async function getUser(db: Executor, id: string): Promise<User> {
   if (!row) throw notFound('user', id);
   return row;
 }
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export async function listUsers(
   db: Executor,

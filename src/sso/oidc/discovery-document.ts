@@ -1,4 +1,5 @@
 import { AppError } from '../../http/errors.ts';
+import { isLoopbackHost } from '../../http/urls.ts';
 
 /** What Gatehouse needs from an OpenID provider's discovery document (OpenID Connect Discovery 1.0 §3). */
 export interface DiscoveredProvider {
@@ -40,7 +41,7 @@ function endpoint(doc: Record<string, unknown>, field: string, options: { requir
   } catch {
     throw new DiscoveryError('not_discovery', `${field} is not a URL (${String(value).slice(0, 100)}).`);
   }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  const loopback = isLoopbackHost(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback && options.allowHttpLoopback)) {
     throw new DiscoveryError('insecure_endpoint', `${field} must be an https URL (got ${url.protocol}//${url.host}).`);
   }
