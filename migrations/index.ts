@@ -3,6 +3,7 @@ import * as m0001 from './0001_foundation.ts';
 import * as m0002 from './0002_provider.ts';
 import * as m0003 from './0003_directory_sync.ts';
 import * as m0004 from './0004_webhooks.ts';
+import * as m0005 from './0005_sso_connections.ts';
 
 /** Every migration, by sortable name. Listed statically so the compiled build and the tests agree. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002_provider': m0002,
   '0003_directory_sync': m0003,
   '0004_webhooks': m0004,
+  '0005_sso_connections': m0005,
 };

@@ -32,6 +32,8 @@ import { providerPages, REQUEST_ID } from './provider/provider-pages.ts';
 import { healthChecks } from './http/health.ts';
 import { ensureSigningKeys, loadSigningJwks } from './provider/signing-keys.ts';
 import type { SsoConnectionType } from './sso/home-realm.ts';
+import { createSamlSso, type SamlSso } from './sso/saml/saml-sso.ts';
+import { scheduleSsoPurge } from './sso/sso-purge.ts';
 import type Provider from 'oidc-provider';
 
 export interface AppOptions {
@@ -52,6 +54,7 @@ export interface Gatehouse {
   dns: DnsVerifier;
   log: Logger;
   pages: Pages;
+  saml: SamlSso;
   /** Gatehouse's own OIDC provider; exists once start() has run. */
   provider(): Provider;
   /** The console's client secret (derived from the master key). */
@@ -78,8 +81,9 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   const dns = createDnsVerifier(config.dnsServers);
   const pages = createPages({ viewsDir: VIEWS_DIR, assetsDir: path.join(ROOT_DIR, 'assets'), mode: config.mode, csrfKey: deriveKey(key, 'csrf') });
   const consoleSecret = consoleClientSecret(key);
+  const saml = createSamlSso({ db, uow, ctx, pages });
   /** SSO connection types register here as they land (SAML, OIDC). */
-  const ssoTypes: SsoConnectionType[] = [];
+  const ssoTypes: SsoConnectionType[] = [saml.type];
 
   // The provider is built at start (its signing keys live in the database) and rebuilt when they rotate.
   let oidc: { provider: Provider; callback: ReturnType<Provider['callback']>; login: Koa.Middleware; version: string } | undefined;
@@ -114,16 +118,18 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
     return oidc.login(k, next);
   });
   koa.use(invitations.routes() as unknown as Koa.Middleware);
+  koa.use(saml.router.routes() as unknown as Koa.Middleware);
   let internalUrl: string | undefined;
   koa.use(createConsoleRouter({ pages, db, uow, ctx, clientSecret: consoleSecret, internalUrl: () => internalUrl }).routes() as unknown as Koa.Middleware);
 
   let server: http.Server | undefined;
   let domainExpiry: { stop(): void } | undefined;
   let payloadPurge: { stop(): void } | undefined;
+  let ssoPurge: { stop(): void } | undefined;
   let keyWatch: NodeJS.Timeout | undefined;
 
   return {
-    config, koa, db, databaseFile, ctx, uow, mail, webhooks, dns, log, pages,
+    config, koa, db, databaseFile, ctx, uow, mail, webhooks, dns, log, pages, saml,
     consoleClientSecret: consoleSecret,
     provider() {
       if (!oidc) throw new Error('the OIDC provider exists once start() has run');
@@ -144,6 +150,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       keyWatch = setInterval(() => void buildProvider().catch((err) => log.error({ err }, 'reloading signing keys failed')), 60_000);
       keyWatch.unref();
       payloadPurge = schedulePayloadPurge({ db, clock, log });
+      ssoPurge = scheduleSsoPurge({ db, clock, log });
       mail.start();
       webhooks.start();
       domainExpiry = scheduleDomainExpiry({ uow, call: { ctx, actor: { type: 'system' } }, log });
@@ -173,6 +180,8 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       }
       domainExpiry?.stop();
       payloadPurge?.stop();
+      ssoPurge?.stop();
+      await saml.stop();
       if (keyWatch) clearInterval(keyWatch);
       await mail.stop();
       await webhooks.stop();

@@ -4,6 +4,7 @@ import { AppError } from '../http/errors.ts';
 import { requireApiKey } from './api-key.guard.ts';
 import type { ApiDeps } from './deps.ts';
 import { registerClientRoutes } from './clients.routes.ts';
+import { registerConnectionRoutes } from './connections.routes.ts';
 import { registerDirectoryRoutes } from './directories.routes.ts';
 import { registerDomainRoutes } from './domains.routes.ts';
 import { registerEventRoutes } from './events.routes.ts';
@@ -16,17 +17,17 @@ import { registerSiteRoutes } from './sites.routes.ts';
 import { registerUserRoutes } from './users.routes.ts';
 import { registerWebhookRoutes } from './webhooks.routes.ts';
 
-/** The management API v1: API key, JSON body (100 kB at most), then the feature routes. */
+/** The management API v1: API key, JSON body (2 MB at most: IdP metadata XML can be pasted whole), then the feature routes. */
 export function createApiRouter(deps: ApiDeps): { middleware: Middleware; registry: ApiRegistry } {
   const api = new ApiRegistry('/api/v1', [
     requireApiKey(deps.db, deps.ctx.clock),
     bodyParser({
       enableTypes: ['json'],
-      jsonLimit: '100kb',
+      jsonLimit: '2mb',
       encoding: 'utf-8',
       onError(err) {
         const e = err as { status?: number; type?: string };
-        if (e.status === 413 || e.type === 'entity.too.large') throw new AppError(413, 'payload_too_large', 'The request body is larger than 100 kB.');
+        if (e.status === 413 || e.type === 'entity.too.large') throw new AppError(413, 'payload_too_large', 'The request body is larger than 2 MB.');
         throw new AppError(400, 'malformed_body', 'The request body is not valid JSON.', { cause: err });
       },
     }),
@@ -39,6 +40,7 @@ export function createApiRouter(deps: ApiDeps): { middleware: Middleware; regist
   registerInvitationRoutes(api, deps);
   registerEventRoutes(api, deps);
   registerClientRoutes(api, deps);
+  registerConnectionRoutes(api, deps, ['saml']);
   registerDirectoryRoutes(api, deps);
   registerWebhookRoutes(api, deps);
   const document = buildOpenApi(api, deps.ctx.config.baseUrl);

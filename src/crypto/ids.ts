@@ -5,7 +5,9 @@ export type IdPrefix =
   | 'org' | 'dom' | 'itc' | 'user' | 'mem' | 'site' | 'sa' | 'inv' | 'conn'
   | 'dir' | 'grp' | 'evt' | 'key' | 'cli' | 'wh' | 'mail'
   // Not in DESIGN.md's list: a directory's SCIM user resource, and a group mapping row.
-  | 'dsu' | 'gmap' | 'whd';
+  | 'dsu' | 'gmap' | 'whd'
+  // An IdP signing certificate of a connection, an IdP identity link, an SP key, a login ticket.
+  | 'cert' | 'idn' | 'spk' | 'tkt';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 

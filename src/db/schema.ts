@@ -290,6 +290,101 @@ export interface WebhookDeliveryTable {
   created_at: string;
 }
 
+export type ConnectionType = 'saml' | 'oidc';
+export type ConnectionState = 'draft' | 'active' | 'inactive';
+
+export interface ConnectionTable {
+  id: string;
+  organization_id: string;
+  type: ConnectionType;
+  provider: string;
+  name: string;
+  state: ConnectionState;
+  /** JSON {email?, firstName?, lastName?, groups?}. */
+  attribute_mapping: string;
+  idp_initiated: number;
+  idp_initiated_client_id: string | null;
+  saml_idp_entity_id: string | null;
+  saml_sso_url: string | null;
+  saml_sso_binding: 'redirect' | 'post' | null;
+  saml_metadata_url: string | null;
+  saml_metadata_fetched_at: string | null;
+  saml_metadata_error: string | null;
+  oidc_issuer: string | null;
+  oidc_client_id: string | null;
+  oidc_client_secret_sealed: string | null;
+  /** Space-separated. */
+  oidc_scopes: string | null;
+  activated_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ConnectionCertificateTable {
+  id: string;
+  connection_id: string;
+  pem: string;
+  fingerprint_sha256: string;
+  subject: string;
+  not_before: string;
+  not_after: string;
+  source: 'metadata' | 'manual';
+  created_at: string;
+}
+
+export interface SsoIdentityTable {
+  id: string;
+  connection_id: string;
+  subject: string;
+  user_id: string;
+  last_sign_in_at: string | null;
+  created_at: string;
+}
+
+export interface SamlSpKeyTable {
+  id: string;
+  use: 'signing' | 'encryption';
+  private_key_sealed: string;
+  certificate_pem: string;
+  not_after: string;
+  created_at: string;
+  retired_at: string | null;
+  unpublish_after: string | null;
+}
+
+export type UpstreamPurpose = 'sign_in' | 'test';
+
+export interface SamlRequestTable {
+  id: string;
+  connection_id: string;
+  interaction_uid: string | null;
+  purpose: UpstreamPurpose;
+  relay_state: string;
+  expires_at: string;
+  created_at: string;
+}
+
+export interface SamlReplayTable {
+  connection_id: string;
+  assertion_id: string;
+  expires_at: string;
+}
+
+export interface LoginTicketTable {
+  id: string;
+  token_lookup: string;
+  token_hash: string;
+  connection_id: string;
+  organization_id: string;
+  purpose: UpstreamPurpose;
+  interaction_uid: string | null;
+  client_id: string | null;
+  profile_sealed: string;
+  expires_at: string;
+  consumed_at: string | null;
+  created_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   domains: DomainTable;
@@ -315,11 +410,21 @@ export interface Database {
   group_mappings: GroupMappingTable;
   webhook_endpoints: WebhookEndpointTable;
   webhook_deliveries: WebhookDeliveryTable;
+  connections: ConnectionTable;
+  connection_certificates: ConnectionCertificateTable;
+  sso_identities: SsoIdentityTable;
+  saml_sp_keys: SamlSpKeyTable;
+  saml_requests: SamlRequestTable;
+  saml_replay: SamlReplayTable;
+  login_tickets: LoginTicketTable;
 }
 
 export type WebhookEndpoint = Selectable<WebhookEndpointTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
 
+export type Connection = Selectable<ConnectionTable>;
+export type ConnectionCertificate = Selectable<ConnectionCertificateTable>;
+export type LoginTicket = Selectable<LoginTicketTable>;
 export type Directory = Selectable<DirectoryTable>;
 export type ScimUser = Selectable<ScimUserTable>;
 export type ScimGroup = Selectable<ScimGroupTable>;

@@ -30,7 +30,7 @@ export interface EventCatalogue {
   'api_key.created': { api_key_id: string; name: string };
   'client.created': { client_id: string; name: string };
   'client.deleted': { client_id: string; name: string };
-  'user.signed_in': { user_id: string; client_id: string; method: string };
+  'user.signed_in': { user_id: string; client_id: string; method: string; connection_id?: string };
   'user.signin_failed': { reason: SignInRefusal; client_id: string; email?: string; user_id?: string };
   'webhook.created': { webhook_id: string; url: string };
   'webhook.deleted': { webhook_id: string; url: string };
@@ -47,6 +47,28 @@ export interface EventCatalogue {
   'dsync.group.created': DsyncGroup;
   'dsync.group.updated': DsyncGroup & { members_added: number; members_removed: number };
   'dsync.group.deleted': DsyncGroup;
+  'connection.created': { connection_id: string; type: string; provider: string };
+  'connection.updated': { connection_id: string; fields: string[] };
+  'connection.activated': { connection_id: string };
+  'connection.deactivated': { connection_id: string };
+  'connection.deleted': { connection_id: string; type: string };
+  'connection.metadata_refreshed': { connection_id: string; certificates_added: number; certificates_removed: number };
+  'connection.metadata_refresh_failed': { connection_id: string; reason: string; message: string };
+  'sso.signin_failed': SsoSignInFailure;
+}
+
+/** A refused upstream sign-in (SAML response or OIDC callback), with what an admin needs to fix it. */
+export interface SsoSignInFailure {
+  connection_id: string;
+  reason: string;
+  /** The reference id shown on the person's error page. */
+  reference: string;
+  /** What went wrong, for the admin (never the raw assertion). */
+  detail: string;
+  email?: string;
+  user_id?: string;
+  /** The certificate that signed the response when the connection does not trust it (the IdP rotated its key?). */
+  certificate?: { fingerprint_sha256: string; not_after: string; subject: string };
 }
 
 interface DsyncUser {
@@ -82,6 +104,8 @@ export const EVENT_TYPES = [
   'directory.created', 'directory.deleted', 'directory.token_rotated', 'directory.group_mappings_updated',
   'dsync.user.created', 'dsync.user.updated', 'dsync.user.disabled', 'dsync.user.enabled', 'dsync.user.deleted', 'dsync.user.refused',
   'dsync.group.created', 'dsync.group.updated', 'dsync.group.deleted',
+  'connection.created', 'connection.updated', 'connection.activated', 'connection.deactivated', 'connection.deleted',
+  'connection.metadata_refreshed', 'connection.metadata_refresh_failed', 'sso.signin_failed',
 ] as const satisfies readonly EventType[];
 
 /** Who did it. `operator` is the CLI; `system` is Gatehouse itself (schedules). */

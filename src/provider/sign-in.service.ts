@@ -49,7 +49,7 @@ export async function recordSignInRefusal(
 }
 
 /** Binds a provider grant to the org this sign-in chose; its tokens carry that org's claims. */
-export async function bindGrantOrganization(db: Executor, call: Call, input: { grantId: string; userId: string; organizationId: string; clientId: string; method: string }): Promise<void> {
+export async function bindGrantOrganization(db: Executor, call: Call, input: { grantId: string; userId: string; organizationId: string; clientId: string; method: string; connectionId?: string }): Promise<void> {
   await db
     .insertInto('grant_organizations')
     .values({ grant_id: input.grantId, user_id: input.userId, organization_id: input.organizationId, expires_at: null, created_at: call.ctx.clock.now().toISOString() })
@@ -59,6 +59,6 @@ export async function bindGrantOrganization(db: Executor, call: Call, input: { g
     type: 'user.signed_in',
     organizationId: input.organizationId,
     actor: { type: 'user', id: input.userId },
-    data: { user_id: input.userId, client_id: input.clientId, method: input.method },
+    data: { user_id: input.userId, client_id: input.clientId, method: input.method, ...(input.connectionId ? { connection_id: input.connectionId } : {}) },
   });
 }

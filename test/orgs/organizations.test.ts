@@ -59,10 +59,10 @@ describe('organizations API', () => {
     expect(await t.snapshot()).toEqual(before);
   });
 
-  it('refuses a body over 100 kB with 413 before doing anything', async () => {
+  it('refuses a body over 2 MB with 413 before doing anything', async () => {
     const before = await t.snapshot();
-    const res = await t.api.post('/api/v1/organizations', { name: 'x'.repeat(150_000) }).expect(413);
-    expect(res.body).toMatchObject({ title: 'payload_too_large', detail: 'The request body is larger than 100 kB.' });
+    const res = await t.api.post('/api/v1/organizations', { name: 'x'.repeat(2_200_000) }).expect(413);
+    expect(res.body).toMatchObject({ title: 'payload_too_large', detail: 'The request body is larger than 2 MB.' });
     expect(await t.snapshot()).toEqual(before);
   });
 

@@ -10,7 +10,16 @@ export type MetadataErrorCode =
   | 'no_sso_url'
   | 'no_signing_certificate'
   | 'bad_certificate'
-  | 'too_large';
+  | 'too_large'
+  // Downloading the metadata from a URL (metadata-fetch.ts).
+  | 'bad_url'
+  | 'bad_redirect'
+  | 'too_many_redirects'
+  | 'fetch_failed'
+  | 'fetch_timeout'
+  | 'http_status'
+  | 'html_page'
+  | 'not_text';
 
 /** A document that cannot be used as IdP metadata. `message` is written for the customer's IT admin. */
 export class MetadataError extends AppError {

@@ -43,6 +43,7 @@ export function refuseOversize(xml: string): void {
  */
 export function refuseDoctypeAndProcessingInstructions(text: string): void {
   const dtd = /<!(DOCTYPE|ENTITY)\b/i.exec(text);
+  if (!dtd && forbiddenMarkup(text) === undefined) return;
   if (dtd) {
     const html = /^<!DOCTYPE\s+html\b/i.test(text.slice(dtd.index));
     throw new MetadataError(
@@ -62,4 +63,18 @@ export function refuseDoctypeAndProcessingInstructions(text: string): void {
         'needs one (only the <?xml …?> declaration at the very start is allowed), so it is refused.',
     );
   }
+}
+
+/**
+ * The same rule for SAML responses, as a value: what forbidden markup the text holds (a DTD or a
+ * processing instruction other than the leading XML declaration), or undefined when it holds none.
+ */
+export function forbiddenMarkup(text: string): string | undefined {
+  const dtd = /<!(DOCTYPE|ENTITY)\b/i.exec(text);
+  if (dtd) return `<!${dtd[1]!.toUpperCase()}>`;
+  for (const pi of text.matchAll(/<\?/g)) {
+    if (pi.index === 0 && /^<\?xml\s/.test(text)) continue;
+    return `a processing instruction (<?${(/^<\?([^\s?]*)/.exec(text.slice(pi.index))?.[1] ?? '').slice(0, 40)}?>)`;
+  }
+  return undefined;
 }

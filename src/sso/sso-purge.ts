@@ -1,0 +1,25 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/database.ts';
+import { purgeExpiredTickets } from './login-tickets.ts';
+
+const HOUR_MS = 3_600_000;
+
+/** Unanswered AuthnRequests, replay entries past their assertion's lifetime, and expired login tickets. */
+export async function purgeSsoStores(db: Db, clock: Clock): Promise<number> {
+  const now = clock.now().toISOString();
+  const requests = await db.deleteFrom('saml_requests').where('expires_at', '<=', now).executeTakeFirst();
+  const replay = await db.deleteFrom('saml_replay').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(requests.numDeletedRows) + Number(replay.numDeletedRows) + (await purgeExpiredTickets(db, clock));
+}
+
+export function scheduleSsoPurge(deps: { db: Db; clock: Clock; log: Logger }): { stop(): void } {
+  const timer = setInterval(() => {
+    purgeSsoStores(deps.db, deps.clock).then(
+      (purged) => purged && deps.log.info({ purged }, 'expired SSO requests, replay entries and tickets purged'),
+      (err: unknown) => deps.log.error({ err }, 'SSO store purge failed'),
+    );
+  }, HOUR_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
