@@ -82,7 +82,7 @@ export const activityEvent = z.object({
 });
 export const eventQuery = z.object({
   organization_id: ids.org.optional(),
-  types: z.string().max(1000).optional().describe('comma-separated event types'),
+  types: z.string().max(4000).optional().describe('comma-separated event types'),
 });
 
 export const problem = z.object({

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { SAML } from '@node-saml/node-saml';
 import type { Call } from '../../context.ts';
 import type { Executor } from '../../db/database.ts';
 import type { Connection, UpstreamPurpose } from '../../db/schema.ts';
@@ -33,6 +32,8 @@ export async function createAuthnRequest(
     .values({ id, connection_id: connection.id, interaction_uid: signIn.interactionUid, purpose: signIn.purpose, relay_state: relayState, expires_at: new Date(now.getTime() + REQUEST_TTL_MS).toISOString(), created_at: now.toISOString() })
     .execute();
   const sp = samlEndpoints(ctx.config.baseUrl, connection.id);
+  // Loaded on first use: node-saml and its XML stack cost ~0.5 s of start-up for deployments without SAML.
+  const { SAML } = await import('@node-saml/node-saml');
   const saml = new SAML({
     // Not used to build a request; node-saml requires one.
     idpCert: 'unused',

@@ -78,7 +78,10 @@ export async function validateSamlResponse(input: ValidationInput): Promise<Vali
   if (root.localName !== 'Response' || root.namespaceURI !== 'urn:oasis:names:tc:SAML:2.0:protocol') {
     return refuse('malformed', `The document is a <${root.localName}>, not a SAML 2.0 <samlp:Response>.`);
   }
-  for (const element of [...elements(root, DSIG, 'SignatureMethod'), ...elements(root, DSIG, 'DigestMethod')]) {
+  // Only inside signatures: an EncryptedKey's RSA-OAEP parameters also use ds:DigestMethod (SHA-1 by
+  // default), which is key transport, not a signature.
+  const signedInfos = elements(root, DSIG, 'Signature').flatMap((signature) => elements(signature, DSIG, 'SignedInfo'));
+  for (const element of signedInfos.flatMap((info) => [...elements(info, DSIG, 'SignatureMethod'), ...elements(info, DSIG, 'DigestMethod')])) {
     const algorithm = element.getAttribute('Algorithm') ?? '';
     if (SHA1_ALGORITHMS.test(algorithm)) {
       return refuse('sha1_refused', `The response is signed with SHA-1 (${algorithm}); the IdP must sign with SHA-256.`);
@@ -120,20 +123,30 @@ export async function validateSamlResponse(input: ValidationInput): Promise<Vali
     } catch (error) {
       lastError = error;
       // A key that cannot decrypt: try the next one (a rotated SP encryption key in its overlap).
-      if (encrypted && /decrypt/i.test(message(error)) && key !== keys.at(-1)) continue;
+      if (encrypted && isDecryptionError(error) && key !== keys.at(-1)) continue;
       break;
     }
   }
-  return refusalFor(lastError, root, input.idpCertificates);
+  return refusalFor(lastError, root, input.idpCertificates, encrypted);
 }
 
-function refusalFor(error: unknown, root: Element, trusted: string[]): ValidationResult {
+/**
+ * node-saml lets xml-encryption's errors through, and those are Node's own crypto errors: RSA-OAEP with
+ * a key the IdP did not encrypt for fails as `ERR_OSSL_RSA_OAEP_DECODING_ERROR` ("oaep decoding
+ * error"), content that does not authenticate as "unable to authenticate data"; neither says "decrypt".
+ */
+function isDecryptionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return /decrypt|EncryptedAssertion|unable to authenticate data/i.test(message(error)) || (typeof code === 'string' && /^ERR_(OSSL|CRYPTO)_/.test(code));
+}
+
+function refusalFor(error: unknown, root: Element, trusted: string[], encrypted: boolean): ValidationResult {
   const text = message(error);
   if (/audience/i.test(text)) return refuse('audience_mismatch', text);
   if (/SAML provider returned/.test(text)) return refuse('idp_error', text);
   if (/multiple assertions/.test(text)) return refuse('multiple_assertions', text);
   if (/Missing SAML assertion/.test(text)) return refuse('assertion_missing', 'The response carries no assertion.');
-  if (/decrypt|EncryptedAssertion/i.test(text)) return refuse('decryption_failed', `The encrypted assertion could not be decrypted with Gatehouse's SP encryption key: ${text}`);
+  if (encrypted && isDecryptionError(error)) return refuse('decryption_failed', `The encrypted assertion could not be decrypted with Gatehouse's SP encryption key: ${text}`);
   const signer = untrustedSigner(root, trusted);
   if (signer) {
     return {
@@ -150,7 +163,9 @@ function refusalFor(error: unknown, root: Element, trusted: string[]): Validatio
 function untrustedSigner(root: Element, trusted: string[]): SignerCertificate | undefined {
   const trustedPrints = new Set(trusted.map((pem) => new X509Certificate(pem).fingerprint256));
   const candidates: SignerCertificate[] = [];
-  for (const node of elements(root, DSIG, 'X509Certificate')) {
+  // Only a signature's KeyInfo names a signer: an EncryptedKey's KeyInfo carries Gatehouse's own SP
+  // encryption certificate, which must never be reported as the IdP's new signing certificate.
+  for (const node of elements(root, DSIG, 'Signature').flatMap((signature) => elements(signature, DSIG, 'X509Certificate'))) {
     try {
       const cert = new X509Certificate(Buffer.from((node.textContent ?? '').replace(/\s+/g, ''), 'base64'));
       if (trustedPrints.has(cert.fingerprint256)) return undefined;

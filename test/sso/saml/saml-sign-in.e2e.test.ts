@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpBrowser, text } from '../../helpers/http-browser.ts';
 import { type LiveApp, startLiveApp } from '../../helpers/live-app.ts';
-import { IDP, readRedirectRequest, samlResponse, type SpValues } from '../../helpers/saml.ts';
+import { IDP, readRedirectRequest, type ResponseOverrides, samlResponse, type SpValues } from '../../helpers/saml.ts';
 
 const CALLBACK = 'http://127.0.0.1:9/callback';
 const INITIATE = 'https://workplace.test/start-login';
@@ -45,12 +45,12 @@ describe('SAML single sign-on, end to end', () => {
   }
 
   /** Email typed, AuthnRequest to the IdP, the IdP's response posted to the ACS, back to the app. */
-  async function signIn(browser: HttpBrowser, person: { email: string; firstName?: string; lastName?: string }) {
+  async function signIn(browser: HttpBrowser, person: { email: string; firstName?: string; lastName?: string }, overrides: ResponseOverrides = {}) {
     const { page, verifier, state } = await authorize(browser);
     const toIdp = await browser.submit(page, '/email', { email: person.email });
     expect(toIdp.location?.startsWith(IDP.ssoUrl)).toBe(true);
     const request = readRedirectRequest(toIdp.location!);
-    const acs = await browser.request('POST', sp.acsUrl, { SAMLResponse: await samlResponse(sp, person, { inResponseTo: request.id }), RelayState: request.relayState });
+    const acs = await browser.request('POST', sp.acsUrl, { SAMLResponse: await samlResponse(sp, person, { inResponseTo: request.id, ...overrides }), RelayState: request.relayState });
     expect(acs.status).toBe(303);
     const back = await browser.follow(acs.location!, CALLBACK);
     return { back, verifier, state, request };
@@ -99,6 +99,15 @@ describe('SAML single sign-on, end to end', () => {
     expect(page.location).toMatch(/^http:\/\/127\.0\.0\.1:9\/callback\?code=/);
     const tokens = await oidc.authorizationCodeGrant(config, new URL(page.location!), { pkceCodeVerifier: verifier, expectedState: state });
     expect(tokens.claims()).toMatchObject({ email: 'katherine@acme.test', org_id: orgId, org_role: 'member', sites: [] });
+  });
+
+  it('accepts an encrypted assertion, encrypted for the SP encryption certificate published in SP metadata', async () => {
+    const metadata = await (await fetch(`${sp.entityId}/metadata`)).text();
+    const base64 = /KeyDescriptor use="encryption">\s*<ds:KeyInfo><ds:X509Data><ds:X509Certificate>([^<]+)</.exec(metadata)![1]!;
+    const certificatePem = `-----BEGIN CERTIFICATE-----\n${base64.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+    const { back, verifier, state } = await signIn(new HttpBrowser(), { email: 'ada@acme.test', firstName: 'Ada' }, { encryptFor: { certificatePem } });
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(back.location!), { pkceCodeVerifier: verifier, expectedState: state });
+    expect(tokens.claims()).toMatchObject({ email: 'ada@acme.test', given_name: 'Ada', org_id: orgId, org_role: 'member' });
   });
 
   it('answers SP metadata with the entity id, the ACS and signing and encryption certificates', async () => {
