@@ -40,7 +40,7 @@ export function createApiRouter(deps: ApiDeps): { middleware: Middleware; regist
   registerInvitationRoutes(api, deps);
   registerEventRoutes(api, deps);
   registerClientRoutes(api, deps);
-  registerConnectionRoutes(api, deps, ['saml']);
+  registerConnectionRoutes(api, deps, ['saml', 'oidc']);
   registerDirectoryRoutes(api, deps);
   registerWebhookRoutes(api, deps);
   const document = buildOpenApi(api, deps.ctx.config.baseUrl);

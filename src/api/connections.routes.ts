@@ -5,6 +5,7 @@ import {
 import { getOrganization } from '../orgs/organizations.service.ts';
 import { PROVIDER_KEYS } from '../sso/providers.ts';
 import { resolveSamlSettings, type SamlSettingsInput } from '../sso/saml/idp-settings.ts';
+import { discoverIssuer } from '../sso/oidc/upstream-client.ts';
 import type { Connection } from '../db/schema.ts';
 import { type ApiDeps, callFor } from './deps.ts';
 import type { ApiRegistry } from './registry.ts';
@@ -42,6 +43,7 @@ const oidcSettings = z.strictObject({
   client_id: z.string().trim().min(1).max(512),
   client_secret: z.string().min(1).max(4096),
   scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope is one word.')).max(20).optional(),
+  trust_emails: z.boolean().optional().describe('accept emails the provider does not mark verified (default: per provider)'),
 });
 const common = {
   provider: z.enum(PROVIDER_KEYS, { error: `provider must be one of ${PROVIDER_KEYS.join(', ')}.` }),
@@ -67,6 +69,8 @@ export function registerConnectionRoutes(api: ApiRegistry, deps: ApiDeps, suppor
   }, async ({ body, params, ctx }) => {
     await getOrganization(deps.db, params.id!);
     const saml = body.type === 'saml' ? await settings(body.saml) : undefined;
+    // The issuer is checked before anything is written: discovery must answer and name the same issuer.
+    if (body.type === 'oidc' && body.oidc) await discoverIssuer(body.oidc.issuer, deps.ctx.config.mode);
     const row = await deps.uow((trx) => createConnection(trx, callFor(deps, ctx), params.id!, { ...body, saml, oidc: body.type === 'oidc' ? body.oidc : undefined }));
     return view(row);
   });
@@ -86,6 +90,7 @@ export function registerConnectionRoutes(api: ApiRegistry, deps: ApiDeps, suppor
   }, async ({ body, params, ctx }) => {
     await getConnection(deps.db, params.id!);
     const saml = await settings(body.saml);
+    if (body.oidc) await discoverIssuer(body.oidc.issuer, deps.ctx.config.mode);
     return view(await deps.uow((trx) => updateConnection(trx, callFor(deps, ctx), params.id!, { ...body, saml })));
   });
 

@@ -315,6 +315,8 @@ export interface ConnectionTable {
   oidc_client_secret_sealed: string | null;
   /** Space-separated. */
   oidc_scopes: string | null;
+  /** 1/0, or null for the provider's default. */
+  oidc_trust_emails: number | null;
   activated_at: string | null;
   created_at: string;
   updated_at: string;
@@ -360,6 +362,17 @@ export interface SamlRequestTable {
   interaction_uid: string | null;
   purpose: UpstreamPurpose;
   relay_state: string;
+  expires_at: string;
+  created_at: string;
+}
+
+export interface OidcRequestTable {
+  state: string;
+  connection_id: string;
+  interaction_uid: string | null;
+  purpose: UpstreamPurpose;
+  nonce: string;
+  code_verifier_sealed: string;
   expires_at: string;
   created_at: string;
 }
@@ -416,6 +429,7 @@ export interface Database {
   saml_sp_keys: SamlSpKeyTable;
   saml_requests: SamlRequestTable;
   saml_replay: SamlReplayTable;
+  oidc_requests: OidcRequestTable;
   login_tickets: LoginTicketTable;
 }
 

@@ -32,7 +32,7 @@ export interface ConnectionView {
     metadata_error: string | null;
     certificates: Array<{ fingerprint_sha256: string; subject: string; not_before: string; not_after: string; source: string }>;
   };
-  oidc?: { issuer: string | null; client_id: string | null; redirect_uri: string; scopes: string[] };
+  oidc?: { issuer: string | null; client_id: string | null; redirect_uri: string; scopes: string[]; trust_emails: boolean | null };
   activated_at: string | null;
   created_at: string;
   updated_at: string;
@@ -73,6 +73,7 @@ export function toConnectionView(row: Connection, certificates: ConnectionCertif
       client_id: row.oidc_client_id,
       redirect_uri: `${baseUrl}/sso/oidc/${row.id}/callback`,
       scopes: (row.oidc_scopes ?? 'openid email profile').split(' '),
+      trust_emails: row.oidc_trust_emails === null ? null : row.oidc_trust_emails === 1,
     };
   }
   return view;
@@ -97,7 +98,7 @@ export interface ConnectionInput {
   provider: string;
   name?: string;
   saml?: IdpSettings;
-  oidc?: { issuer: string; client_id: string; client_secret: string; scopes?: string[] };
+  oidc?: { issuer: string; client_id: string; client_secret: string; scopes?: string[]; trust_emails?: boolean };
   attribute_mapping?: AttributeMapping;
   idp_initiated?: boolean;
   idp_initiated_client_id?: string | null;
@@ -139,6 +140,7 @@ export async function createConnection(db: Executor, call: Call, organizationId:
     oidc_client_id: input.oidc?.client_id ?? null,
     oidc_client_secret_sealed: null,
     oidc_scopes: input.oidc?.scopes?.join(' ') ?? null,
+    oidc_trust_emails: input.oidc?.trust_emails === undefined ? null : input.oidc.trust_emails ? 1 : 0,
     activated_at: null,
     created_at: now,
     updated_at: now,
@@ -210,7 +212,7 @@ export async function updateConnection(db: Executor, call: Call, id: string, cha
       ...(changes.attribute_mapping !== undefined ? { attribute_mapping: JSON.stringify(changes.attribute_mapping) } : {}),
       ...(changes.idp_initiated !== undefined ? { idp_initiated: changes.idp_initiated ? 1 : 0 } : {}),
       ...(changes.idp_initiated_client_id !== undefined ? { idp_initiated_client_id: changes.idp_initiated_client_id } : {}),
-      ...(changes.oidc ? { oidc_issuer: changes.oidc.issuer, oidc_client_id: changes.oidc.client_id, oidc_scopes: changes.oidc.scopes?.join(' ') ?? null } : {}),
+      ...(changes.oidc ? { oidc_issuer: changes.oidc.issuer, oidc_client_id: changes.oidc.client_id, oidc_scopes: changes.oidc.scopes?.join(' ') ?? null, oidc_trust_emails: changes.oidc.trust_emails === undefined ? null : changes.oidc.trust_emails ? 1 : 0 } : {}),
       updated_at: now,
     })
     .where('id', '=', id)

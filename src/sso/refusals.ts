@@ -11,7 +11,9 @@ import type { ValidationRefusal } from './saml/response-validator.ts';
 export type SsoRefusal =
   | ValidationRefusal | AssertionRefusal | ProfileRefusal | JitRefusal
   | 'in_response_to_unknown' | 'relay_state_mismatch' | 'replayed' | 'idp_initiated_disabled' | 'idp_initiated_no_client'
-  | 'connection_inactive' | 'not_a_member';
+  | 'connection_inactive' | 'not_a_member'
+  // OIDC
+  | 'state_unknown' | 'idp_unreachable' | 'token_exchange_failed' | 'id_token_invalid';
 
 const IDP_SETUP = 'The sign-in app for this application in your identity provider is not set up the way Gatehouse expects.';
 const ADMIN = 'Your IT admin needs to';
@@ -38,6 +40,7 @@ export function refusalText(reason: SsoRefusal, organizationName: string): { tit
     case 'not_yet_valid':
       return t('Sign-in expired', 'The answer from your identity provider was too old or from the future. Try again; if it keeps happening, your IT admin needs to check the identity provider\'s clock.');
     case 'replayed':
+    case 'state_unknown':
     case 'in_response_to_unknown':
     case 'relay_state_mismatch':
     case 'in_response_to_mismatch':
@@ -65,6 +68,12 @@ export function refusalText(reason: SsoRefusal, organizationName: string): { tit
       return t('Account already linked', `Your email address is already linked to a different person in your identity provider. ${ADMIN} check which account sends this email address.`);
     case 'idp_error':
       return t('Your identity provider refused the sign-in', 'Your identity provider did not sign you in (you may not be assigned to this app). Contact your IT admin.');
+    case 'idp_unreachable':
+      return t('Your identity provider could not be reached', 'Gatehouse could not reach your identity provider to finish signing you in. Try again in a moment; if it keeps happening, contact your IT admin.');
+    case 'token_exchange_failed':
+      return t('Sign-in is misconfigured', `Your identity provider refused Gatehouse's request to finish the sign-in. ${ADMIN} check the client id and client secret of this connection.`);
+    case 'id_token_invalid':
+      return t('Sign-in could not be verified', `The answer from your identity provider could not be verified. ${ADMIN} check the connection's issuer and client id.`);
     case 'decryption_failed':
       return t('Sign-in could not be read', `The encrypted answer from your identity provider could not be decrypted. ${ADMIN} upload Gatehouse's current SP metadata (encryption certificate) to the identity provider.`);
     default:

@@ -5,12 +5,13 @@ import { purgeExpiredTickets } from './login-tickets.ts';
 
 const HOUR_MS = 3_600_000;
 
-/** Unanswered AuthnRequests, replay entries past their assertion's lifetime, and expired login tickets. */
+/** Unanswered AuthnRequests and OIDC authorisation requests, replay entries past their assertion's lifetime, and expired login tickets. */
 export async function purgeSsoStores(db: Db, clock: Clock): Promise<number> {
   const now = clock.now().toISOString();
   const requests = await db.deleteFrom('saml_requests').where('expires_at', '<=', now).executeTakeFirst();
   const replay = await db.deleteFrom('saml_replay').where('expires_at', '<=', now).executeTakeFirst();
-  return Number(requests.numDeletedRows) + Number(replay.numDeletedRows) + (await purgeExpiredTickets(db, clock));
+  const oidc = await db.deleteFrom('oidc_requests').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(requests.numDeletedRows) + Number(replay.numDeletedRows) + Number(oidc.numDeletedRows) + (await purgeExpiredTickets(db, clock));
 }
 
 export function scheduleSsoPurge(deps: { db: Db; clock: Clock; log: Logger }): { stop(): void } {

@@ -57,7 +57,7 @@ const columns: { [T in keyof Database]: Record<keyof Database[T], true> } = {
     id: true, organization_id: true, type: true, provider: true, name: true, state: true, attribute_mapping: true, idp_initiated: true,
     idp_initiated_client_id: true, saml_idp_entity_id: true, saml_sso_url: true, saml_sso_binding: true, saml_metadata_url: true,
     saml_metadata_fetched_at: true, saml_metadata_error: true, oidc_issuer: true, oidc_client_id: true, oidc_client_secret_sealed: true,
-    oidc_scopes: true, activated_at: true, created_at: true, updated_at: true,
+    oidc_scopes: true, oidc_trust_emails: true, activated_at: true, created_at: true, updated_at: true,
   },
   connection_certificates: {
     id: true, connection_id: true, pem: true, fingerprint_sha256: true, subject: true, not_before: true, not_after: true, source: true, created_at: true,
@@ -66,6 +66,7 @@ const columns: { [T in keyof Database]: Record<keyof Database[T], true> } = {
   saml_sp_keys: { id: true, use: true, private_key_sealed: true, certificate_pem: true, not_after: true, created_at: true, retired_at: true, unpublish_after: true },
   saml_requests: { id: true, connection_id: true, interaction_uid: true, purpose: true, relay_state: true, expires_at: true, created_at: true },
   saml_replay: { connection_id: true, assertion_id: true, expires_at: true },
+  oidc_requests: { state: true, connection_id: true, interaction_uid: true, purpose: true, nonce: true, code_verifier_sealed: true, expires_at: true, created_at: true },
   login_tickets: {
     id: true, token_lookup: true, token_hash: true, connection_id: true, organization_id: true, purpose: true, interaction_uid: true,
     client_id: true, profile_sealed: true, expires_at: true, consumed_at: true, created_at: true,
