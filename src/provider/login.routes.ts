@@ -126,11 +126,15 @@ export function createLoginRouter(deps: LoginDeps): Router {
   }
 
   /** After the email is known (typed, or from login_hint / domain_hint): SSO, a refusal, or the password page. */
-  async function routeEmail(ctx: Context, d: Details, address: string, options: { domainOnly: boolean }) {
+  async function routeEmail(ctx: Context, d: Details, address: string, options: { domainOnly: boolean; viaForm?: boolean }) {
     const route = await routeSignIn(db, deps.ssoTypes, address);
     if (route.kind === 'sso') {
       const type = deps.ssoTypes.find((t) => t.type === route.type)!;
-      ctx.redirect(await type.startUrl(route.connectionId, { interactionUid: d.uid, loginHint: options.domainOnly ? undefined : address }));
+      const url = await type.startUrl(route.connectionId, { interactionUid: d.uid, loginHint: options.domainOnly ? undefined : address });
+      // After the email form, a page instead of a redirect: the form's CSP form-action would block a
+      // redirect to the IdP's origin (browsers apply it to the redirects that follow a submission).
+      if (options.viaForm) return pages.render(ctx, 'login/continue-to-idp.njk', { url, organization: route.organization.name });
+      ctx.redirect(url);
       return;
     }
     if (route.kind === 'sso_required') {
@@ -214,7 +218,7 @@ export function createLoginRouter(deps: LoginDeps): Router {
     if (d.prompt.name !== 'login') return chooseOrganization(ctx, d, undefined);
     const parsed = email.safeParse((ctx.request.body as Record<string, string>).email ?? '');
     if (!parsed.success) return renderEmail(ctx, d, { email: String((ctx.request.body as Record<string, string>).email ?? ''), error: 'Enter your work email address, like name@company.com.' }, 422);
-    return routeEmail(ctx, d, parsed.data, { domainOnly: false });
+    return routeEmail(ctx, d, parsed.data, { domainOnly: false, viaForm: true });
   });
 
   router.post('/login/:uid/password', pages.formBody, pages.verifyCsrf, async (ctx) => {

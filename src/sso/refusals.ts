@@ -15,7 +15,7 @@ export type SsoRefusal =
   // OIDC
   | 'state_unknown' | 'idp_unreachable' | 'token_exchange_failed' | 'id_token_invalid';
 
-const IDP_SETUP = 'The sign-in app for this application in your identity provider is not set up the way Gatehouse expects.';
+const IDP_SETUP = 'Your identity provider sent the sign-in to a different address than Gatehouse expects.';
 const ADMIN = 'Your IT admin needs to';
 
 /**

@@ -54,8 +54,11 @@ export class HttpBrowser {
       throw err;
     });
     this.store(url, res);
-    const location = res.headers.get('location') ?? undefined;
-    return { status: res.status, url: url.href, location: location ? new URL(location, url).href : undefined, html: await res.text() };
+    const html = await res.text();
+    // A page that sends the browser on with <meta http-equiv="refresh" content="0;url=…"> counts as a redirect.
+    const refresh = /<meta http-equiv="refresh" content="0;url=([^"]+)">/i.exec(html)?.[1]?.replace(/&amp;/g, '&');
+    const location = res.headers.get('location') ?? refresh;
+    return { status: res.status, url: url.href, location: location ? new URL(location, url).href : undefined, html };
   }
 
   get(url: string): Promise<Page> {
