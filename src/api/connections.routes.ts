@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  activateConnection, createConnection, deactivateConnection, deleteConnection, getConnection, listCertificates, listConnections, toConnectionView, updateConnection,
+  activateConnection, assertConnectionAllowed, createConnection, deactivateConnection, deleteConnection, getConnection, listCertificates, listConnections, toConnectionView, updateConnection,
 } from '../sso/connections.service.ts';
 import { getOrganization } from '../orgs/organizations.service.ts';
 import { PROVIDER_KEYS } from '../sso/providers.ts';
@@ -67,7 +67,8 @@ export function registerConnectionRoutes(api: ApiRegistry, deps: ApiDeps, suppor
     method: 'post', path: '/organizations/:id/connections', tag, body: connectionCreate, status: 201, errors: [404, 409, 413],
     response: connection, summary: 'Create an SSO connection (state draft); IdP settings from metadata XML, a metadata URL, or by hand',
   }, async ({ body, params, ctx }) => {
-    await getOrganization(deps.db, params.id!);
+    // Entitlement and provider first: no download for a connection that would be refused anyway.
+    await assertConnectionAllowed(deps.db, params.id!, body.type, body.provider);
     const saml = body.type === 'saml' ? await settings(body.saml) : undefined;
     // The issuer is checked before anything is written: discovery must answer and name the same issuer.
     if (body.type === 'oidc' && body.oidc) await discoverIssuer(body.oidc.issuer, deps.ctx.config.mode);

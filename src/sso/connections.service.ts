@@ -112,13 +112,19 @@ function checkProvider(type: ConnectionType, provider: string): void {
   }
 }
 
-/** Creates a `draft` connection; only orgs entitled to SSO can have one. */
-export async function createConnection(db: Executor, call: Call, organizationId: string, input: ConnectionInput): Promise<Connection> {
+/** Whether the org may have a connection of this type and provider; checked before any network work. */
+export async function assertConnectionAllowed(db: Executor, organizationId: string, type: ConnectionType, provider: string): Promise<void> {
   const org = await getOrganization(db, organizationId);
   if (!org.sso_entitled) {
     throw conflict('sso_not_entitled', `${org.name} is not entitled to single sign-on: set sso_entitled on the organization first.`);
   }
-  checkProvider(input.type, input.provider);
+  checkProvider(type, provider);
+}
+
+/** Creates a `draft` connection; only orgs entitled to SSO can have one. */
+export async function createConnection(db: Executor, call: Call, organizationId: string, input: ConnectionInput): Promise<Connection> {
+  await assertConnectionAllowed(db, organizationId, input.type, input.provider);
+  const org = await getOrganization(db, organizationId);
   const now = call.ctx.clock.now().toISOString();
   const row: Connection = {
     id: newId('conn'),
@@ -176,12 +182,16 @@ export async function applySamlSettings(db: Executor, call: Call, id: string, se
     })
     .where('id', '=', id)
     .execute();
-  await replaceCertificates(db, call, id, settings.certificates, settings.metadataUrl !== null || settings.certificates.length === 0 ? 'metadata' : 'manual');
+  await replaceCertificates(db, call, id, settings.certificates, settings.source);
 }
 
-/** The trusted signing certificates become exactly these (added ones are recorded; removed ones go). */
+/**
+ * Replaces the trusted signing certificates. From metadata: the metadata's certificates replace the
+ * previous metadata ones, and certificates added by hand (a renewal) stay until removed by hand. Typed
+ * by hand: the list is complete and replaces every certificate.
+ */
 export async function replaceCertificates(db: Executor, call: Call, connectionId: string, certificates: IdpSettings['certificates'], source: 'metadata' | 'manual'): Promise<{ added: number; removed: number }> {
-  const existing = await listCertificates(db, connectionId);
+  const existing = (await listCertificates(db, connectionId)).filter((c) => source === 'manual' || c.source === 'metadata');
   const keep = new Set(certificates.map((c) => c.fingerprintSha256));
   const gone = existing.filter((c) => !keep.has(c.fingerprint_sha256));
   if (gone.length > 0) await db.deleteFrom('connection_certificates').where('id', 'in', gone.map((c) => c.id)).execute();
@@ -194,6 +204,22 @@ export async function replaceCertificates(db: Executor, call: Call, connectionId
       .execute();
   }
   return { added: fresh.length, removed: gone.length };
+}
+
+/**
+ * Trusts one more signing certificate alongside the others (an IdP's renewal, DESIGN.md Certificate
+ * monitor): it stays until removed by hand, whatever later metadata downloads say.
+ */
+export async function addCertificate(db: Executor, call: Call, connectionId: string, certificate: IdpSettings['certificates'][number]): Promise<void> {
+  const existing = await listCertificates(db, connectionId);
+  if (existing.some((c) => c.fingerprint_sha256 === certificate.fingerprintSha256)) return;
+  await db
+    .insertInto('connection_certificates')
+    .values({
+      id: newId('cert'), connection_id: connectionId, pem: certificate.pem, fingerprint_sha256: certificate.fingerprintSha256, subject: certificate.subject,
+      not_before: certificate.notBefore, not_after: certificate.notAfter, source: 'manual', created_at: call.ctx.clock.now().toISOString(),
+    })
+    .execute();
 }
 
 export type ConnectionChanges = Partial<Omit<ConnectionInput, 'type'>>;

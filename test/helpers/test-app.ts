@@ -33,7 +33,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-const TABLES = ['organizations', 'domains', 'users', 'memberships', 'it_contacts', 'sites', 'site_assignments', 'invitations', 'events', 'mail_outbox'] as const;
+const TABLES = ['organizations', 'domains', 'users', 'memberships', 'it_contacts', 'sites', 'site_assignments', 'invitations', 'events', 'mail_outbox', 'connections', 'connection_certificates'] as const;
 
 /** A migrated app on a temporary SQLite file, a fixed clock and an API key. */
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {

@@ -18,6 +18,8 @@ export interface IdpSettings {
   certificates: CertificateInfo[];
   /** Set when the settings came from a URL: it is downloaded again every day. */
   metadataUrl: string | null;
+  /** Where the certificates came from: metadata (pasted, uploaded or downloaded) or typed by hand. */
+  source: 'metadata' | 'manual';
 }
 
 export const MAX_MANUAL_CERTIFICATES = 5;
@@ -28,7 +30,7 @@ export function settingsFromMetadata(xml: string, options: { entityId?: string; 
   const redirect = metadata.ssoUrl.redirect;
   const ssoUrl = redirect ?? metadata.ssoUrl.post!;
   checkSsoUrl(ssoUrl, options.mode);
-  return { entityId: metadata.entityId, ssoUrl, binding: redirect ? 'redirect' : 'post', certificates: metadata.certificates, metadataUrl: options.metadataUrl };
+  return { entityId: metadata.entityId, ssoUrl, binding: redirect ? 'redirect' : 'post', certificates: metadata.certificates, metadataUrl: options.metadataUrl, source: 'metadata' };
 }
 
 /** Settings typed by hand: an entity id, an SSO URL (HTTP-Redirect binding) and one or more PEM certificates. */
@@ -47,7 +49,7 @@ export function settingsFromManualInput(input: { idp_entity_id: string; sso_url:
     const info = certificateInfo(pem, options.now);
     if (!certificates.some((c) => c.fingerprintSha256 === info.fingerprintSha256)) certificates.push(info);
   }
-  return { entityId, ssoUrl: input.sso_url.trim(), binding: 'redirect', certificates, metadataUrl: null };
+  return { entityId, ssoUrl: input.sso_url.trim(), binding: 'redirect', certificates, metadataUrl: null, source: 'manual' };
 }
 
 /** The IdP's sign-in URL: https (http only for a loopback IdP in development mode), no credentials. */
