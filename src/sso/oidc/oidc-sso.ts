@@ -157,10 +157,19 @@ export function createOidcSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
 
 /** openid-client's errors, as typed refusal reasons with the details an admin needs. */
 function classify(error: unknown): Refused {
-  const message = error instanceof Error ? error.message : String(error);
+  // openid-client wraps oauth4webapi's errors in a generic ClientError ("invalid response encountered",
+  // "unexpected JWT claim value encountered"): its cause names the check that failed.
+  const cause = error instanceof client.ClientError && error.cause instanceof Error ? error.cause : undefined;
+  const message = `${error instanceof Error ? error.message : String(error)}${cause ? `: ${cause.message}` : ''}`;
   const code = (error as { code?: string }).code ?? '';
   if (error instanceof client.ResponseBodyError) {
     return { refused: 'token_exchange_failed', detail: `The token endpoint refused the code: ${error.error}${error.error_description ? ` (${error.error_description})` : ''}. A wrong client secret answers invalid_client.` };
+  }
+  // RFC 6749 §5.2: a client that authenticated with HTTP Basic gets its refusal as a 401 challenge.
+  if (error instanceof client.WWWAuthenticateChallengeError) {
+    const challenge = error.cause[0];
+    const description = challenge?.parameters.error_description ? ` (${challenge.parameters.error_description})` : '';
+    return { refused: 'token_exchange_failed', detail: `The provider answered HTTP ${error.status} with a ${challenge?.scheme ?? 'WWW-Authenticate'} challenge: ${challenge?.parameters.error ?? 'no error code'}${description}. A wrong client secret answers invalid_client.` };
   }
   if (error instanceof client.AuthorizationResponseError) return { refused: 'idp_error', detail: `The provider answered ${error.error}: ${error.error_description ?? ''}` };
   if (/"iss"/.test(message) && !/ID Token|id_token|JWT/i.test(message)) return { refused: 'issuer_mismatch', detail: `The authorization response names another issuer (RFC 9207): ${message}` };

@@ -50,22 +50,29 @@ export async function discoverIssuer(issuer: string, mode: Mode): Promise<{ prov
 interface Cached {
   key: string;
   at: number;
-  config: client.Configuration;
+  provider: DiscoveredProvider;
+  document: Record<string, unknown>;
 }
 
 /**
- * openid-client configurations per connection, rebuilt when the connection changes or the discovery
- * document is older than DISCOVERY_TTL_MS. Keeping the configuration keeps openid-client's JWKS cache,
- * which fetches the JWKS again when an ID token names a key it does not hold (the provider rotated).
+ * openid-client configurations per connection, from a discovery document kept until the connection
+ * changes or it is older than DISCOVERY_TTL_MS. The configuration itself is new for each use: the ID
+ * token's signature is checked against the JWKS (openid-client checks it only with non-repudiation
+ * checks on), and oauth4webapi keeps a JWKS per configuration that it fetches again for an unknown
+ * key only once that copy is 60 s old; a fresh configuration reads the provider's current JWKS, so a
+ * provider that rotates and drops its old key at once (node-oidc-provider) keeps working.
  */
 export function createUpstreamClients(options: { box: SecretBox; mode: Mode; now: () => number }) {
   const cache = new Map<string, Cached>();
   return {
     async configuration(connection: Connection): Promise<client.Configuration> {
       const key = `${connection.updated_at}|${connection.oidc_issuer}|${connection.oidc_client_id}`;
-      const hit = cache.get(connection.id);
-      if (hit && hit.key === key && options.now() - hit.at < DISCOVERY_TTL_MS) return hit.config;
-      const { provider, document } = await discoverIssuer(connection.oidc_issuer!, options.mode);
+      let hit = cache.get(connection.id);
+      if (!hit || hit.key !== key || options.now() - hit.at >= DISCOVERY_TTL_MS) {
+        hit = { key, at: options.now(), ...(await discoverIssuer(connection.oidc_issuer!, options.mode)) };
+        cache.set(connection.id, hit);
+      }
+      const { provider, document } = hit;
       const secret = options.box.open(connection.oidc_client_secret_sealed!, `connection-secret:${connection.id}`);
       const methods = Array.isArray(document.token_endpoint_auth_methods_supported) ? (document.token_endpoint_auth_methods_supported as string[]) : ['client_secret_basic'];
       // client_secret_basic is the default of the spec (and the only one some providers take); post otherwise.
@@ -73,7 +80,7 @@ export function createUpstreamClients(options: { box: SecretBox; mode: Mode; now
       const config = new client.Configuration(document as client.ServerMetadata, connection.oidc_client_id!, { client_secret: secret }, auth);
       config.timeout = FETCH_TIMEOUT_MS / 1000;
       if (new URL(provider.tokenEndpoint).protocol === 'http:') client.allowInsecureRequests(config);
-      cache.set(connection.id, { key, at: options.now(), config });
+      client.enableNonRepudiationChecks(config);
       return config;
     },
     forget(connectionId: string): void {
