@@ -33,7 +33,10 @@ import { healthChecks } from './http/health.ts';
 import { ensureSigningKeys, loadSigningJwks } from './provider/signing-keys.ts';
 import type { SsoConnectionType } from './sso/home-realm.ts';
 import { createSamlSso, type SamlSso } from './sso/saml/saml-sso.ts';
+import { createOidcSso } from './sso/oidc/oidc-sso.ts';
+import { scheduleMetadataRefresh } from './sso/saml/metadata-refresh.ts';
 import { scheduleSsoPurge } from './sso/sso-purge.ts';
+import { createSimulatorRouter } from './sso/simulator/simulator.routes.ts';
 import type Provider from 'oidc-provider';
 
 export interface AppOptions {
@@ -83,7 +86,8 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   const consoleSecret = consoleClientSecret(key);
   const saml = createSamlSso({ db, uow, ctx, pages });
   /** SSO connection types register here as they land (SAML, OIDC). */
-  const ssoTypes: SsoConnectionType[] = [saml.type];
+  const oidcRp = createOidcSso({ db, uow, ctx, pages });
+  const ssoTypes: SsoConnectionType[] = [saml.type, oidcRp.type];
 
   // The provider is built at start (its signing keys live in the database) and rebuilt when they rotate.
   let oidc: { provider: Provider; callback: ReturnType<Provider['callback']>; login: Koa.Middleware; version: string } | undefined;
@@ -119,11 +123,15 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   });
   koa.use(invitations.routes() as unknown as Koa.Middleware);
   koa.use(saml.router.routes() as unknown as Koa.Middleware);
+  koa.use(oidcRp.router.routes() as unknown as Koa.Middleware);
+  // The IdP simulator signs in anyone typed into a form: its routes exist only in development mode.
+  if (config.mode === 'development') koa.use(createSimulatorRouter({ db, ctx, pages }).routes() as unknown as Koa.Middleware);
   let internalUrl: string | undefined;
   koa.use(createConsoleRouter({ pages, db, uow, ctx, clientSecret: consoleSecret, internalUrl: () => internalUrl }).routes() as unknown as Koa.Middleware);
 
   let server: http.Server | undefined;
   let domainExpiry: { stop(): void } | undefined;
+  let metadataRefresh: { stop(): void } | undefined;
   let payloadPurge: { stop(): void } | undefined;
   let ssoPurge: { stop(): void } | undefined;
   let keyWatch: NodeJS.Timeout | undefined;
@@ -154,6 +162,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       mail.start();
       webhooks.start();
       domainExpiry = scheduleDomainExpiry({ uow, call: { ctx, actor: { type: 'system' } }, log });
+      metadataRefresh = scheduleMetadataRefresh({ db, uow, call: { ctx, actor: { type: 'system' } }, log: log.child({ component: 'metadata-refresh' }) });
       if (!listen) return {};
       server = http.createServer(koa.callback());
       server.keepAliveTimeout = 5_000;
@@ -179,6 +188,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
         clearTimeout(force);
       }
       domainExpiry?.stop();
+      metadataRefresh?.stop();
       payloadPurge?.stop();
       ssoPurge?.stop();
       await saml.stop();
