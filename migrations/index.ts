@@ -5,6 +5,7 @@ import * as m0003 from './0003_directory_sync.ts';
 import * as m0004 from './0004_webhooks.ts';
 import * as m0005 from './0005_sso_connections.ts';
 import * as m0006 from './0006_oidc_rp.ts';
+import * as m0007 from './0007_portal.ts';
 
 /** Every migration, by sortable name. Listed statically so the compiled build and the tests agree. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004_webhooks': m0004,
   '0005_sso_connections': m0005,
   '0006_oidc_rp': m0006,
+  '0007_portal': m0007,
 };

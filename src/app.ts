@@ -37,6 +37,7 @@ import { createOidcSso } from './sso/oidc/oidc-sso.ts';
 import { scheduleMetadataRefresh } from './sso/saml/metadata-refresh.ts';
 import { scheduleSsoPurge } from './sso/sso-purge.ts';
 import { createSimulatorRouter } from './sso/simulator/simulator.routes.ts';
+import { createPortalRouter } from './portal/portal.router.ts';
 import type Provider from 'oidc-provider';
 
 export interface AppOptions {
@@ -126,6 +127,8 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   koa.use(oidcRp.router.routes() as unknown as Koa.Middleware);
   // The IdP simulator signs in anyone typed into a form: its routes exist only in development mode.
   if (config.mode === 'development') koa.use(createSimulatorRouter({ db, ctx, pages }).routes() as unknown as Koa.Middleware);
+  const portal = createPortalRouter({ db, uow, ctx, pages, saml });
+  koa.use(portal.router.routes() as unknown as Koa.Middleware);
   let internalUrl: string | undefined;
   koa.use(createConsoleRouter({ pages, db, uow, ctx, clientSecret: consoleSecret, internalUrl: () => internalUrl }).routes() as unknown as Koa.Middleware);
 

@@ -16,6 +16,8 @@ import { createInvitation } from './users/invitations.service.ts';
 import { recordEvent } from './events/activity.ts';
 import { createClient, toClientView } from './provider/clients.service.ts';
 import { rotateSigningKeys } from './provider/signing-keys.ts';
+import { createPortalLink } from './portal/portal-links.service.ts';
+import type { PortalIntent } from './db/schema.ts';
 import { assertProvider, createDirectory, rotateDirectoryToken, toDirectoryView } from './scim/directories.service.ts';
 
 export interface CliIo {
@@ -39,6 +41,8 @@ const USAGE = `Usage: gatehouse <command> [options]   (add --json for machine-re
   directory create --org ORG_ID [--provider okta|entra|onelogin|jumpcloud|pingone|rippling|google|generic] [--name N]
                                                  create a SCIM directory; prints its base URL and token (once)
   directory rotate-token DIRECTORY_ID            issue a new SCIM token (the old one stops working)
+  portal-link --org ORG_ID --intent sso|dsync|domain_verification|certificate_renewal [--return-url URL]
+                                                 a setup wizard link for the customer's IT admin (opens once)
   keys rotate                                    add new token signing keys; the old ones stay published a day
   backup FILE                                    copy the live database to FILE (SQLite online backup)
 
@@ -62,7 +66,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, name: { type: 'string' }, sso: { type: 'boolean' },
         org: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, manual: { type: 'boolean' },
         'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
-        'initiate-login-uri': { type: 'string' }, provider: { type: 'string' }, 'allowed-origin': { type: 'string', multiple: true }, public: { type: 'boolean' },
+        'initiate-login-uri': { type: 'string' }, provider: { type: 'string' }, intent: { type: 'string' }, 'return-url': { type: 'string' }, 'allowed-origin': { type: 'string', multiple: true }, public: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -169,6 +173,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const id = need(rest[0], 'DIRECTORY_ID');
         const { token } = await gh.uow((trx) => rotateDirectoryToken(trx, call, id));
         print(`New bearer token for ${id} (the old one no longer works; update your identity provider now):\n\n  ${token}\n`, { id, bearer_token: token });
+        break;
+      }
+      case 'portal-link': {
+        const orgId = need(opts.org, '--org');
+        const intent = need(opts.intent, '--intent') as PortalIntent;
+        const { row, link } = await gh.uow((trx) => createPortalLink(trx, call, { organizationId: orgId, intent, returnUrl: opts['return-url'] }));
+        print(`Setup link for ${orgId} (${intent}); it opens once, until ${row.expires_at}:\n\n  ${link}\n`, { id: row.id, organization_id: orgId, intent, link, expires_at: row.expires_at });
         break;
       }
       case 'keys rotate': {

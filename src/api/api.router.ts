@@ -5,6 +5,7 @@ import { requireApiKey } from './api-key.guard.ts';
 import type { ApiDeps } from './deps.ts';
 import { registerClientRoutes } from './clients.routes.ts';
 import { registerConnectionRoutes } from './connections.routes.ts';
+import { registerPortalRoutes } from './portal.routes.ts';
 import { registerDirectoryRoutes } from './directories.routes.ts';
 import { registerDomainRoutes } from './domains.routes.ts';
 import { registerEventRoutes } from './events.routes.ts';
@@ -42,6 +43,7 @@ export function createApiRouter(deps: ApiDeps): { middleware: Middleware; regist
   registerClientRoutes(api, deps);
   registerConnectionRoutes(api, deps, ['saml', 'oidc']);
   registerDirectoryRoutes(api, deps);
+  registerPortalRoutes(api, deps);
   registerWebhookRoutes(api, deps);
   const document = buildOpenApi(api, deps.ctx.config.baseUrl);
   api.router.get('/openapi.json', (ctx) => {

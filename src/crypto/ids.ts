@@ -7,7 +7,9 @@ export type IdPrefix =
   // Not in DESIGN.md's list: a directory's SCIM user resource, and a group mapping row.
   | 'dsu' | 'gmap' | 'whd'
   // An IdP signing certificate of a connection, an IdP identity link, an SP key, a login ticket.
-  | 'cert' | 'idn' | 'spk' | 'tkt';
+  | 'cert' | 'idn' | 'spk' | 'tkt'
+  // A portal (setup wizard) link and the session it opened.
+  | 'plink' | 'psess';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 

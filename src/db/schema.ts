@@ -398,6 +398,32 @@ export interface LoginTicketTable {
   created_at: string;
 }
 
+export type PortalIntent = 'sso' | 'dsync' | 'domain_verification' | 'certificate_renewal';
+
+export interface PortalLinkTable {
+  id: string;
+  organization_id: string;
+  intent: PortalIntent;
+  token_lookup: string;
+  token_hash: string;
+  return_url: string | null;
+  expires_at: string;
+  opened_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+}
+
+export interface PortalSessionTable {
+  id: string;
+  link_id: string;
+  organization_id: string;
+  intent: PortalIntent;
+  token_lookup: string;
+  token_hash: string;
+  expires_at: string;
+  created_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   domains: DomainTable;
@@ -430,6 +456,8 @@ export interface Database {
   saml_requests: SamlRequestTable;
   saml_replay: SamlReplayTable;
   oidc_requests: OidcRequestTable;
+  portal_links: PortalLinkTable;
+  portal_sessions: PortalSessionTable;
   login_tickets: LoginTicketTable;
 }
 
@@ -439,6 +467,8 @@ export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
 export type Connection = Selectable<ConnectionTable>;
 export type ConnectionCertificate = Selectable<ConnectionCertificateTable>;
 export type LoginTicket = Selectable<LoginTicketTable>;
+export type PortalLink = Selectable<PortalLinkTable>;
+export type PortalSession = Selectable<PortalSessionTable>;
 export type Directory = Selectable<DirectoryTable>;
 export type ScimUser = Selectable<ScimUserTable>;
 export type ScimGroup = Selectable<ScimGroupTable>;

@@ -55,6 +55,9 @@ export interface EventCatalogue {
   'connection.metadata_refreshed': { connection_id: string; certificates_added: number; certificates_removed: number };
   'connection.metadata_refresh_failed': { connection_id: string; reason: string; message: string };
   'sso.signin_failed': SsoSignInFailure;
+  'portal_link.created': { portal_link_id: string; intent: string };
+  'portal_link.revoked': { portal_link_id: string; intent: string };
+  'portal_link.opened': { portal_link_id: string; intent: string };
 }
 
 /** A refused upstream sign-in (SAML response or OIDC callback), with what an admin needs to fix it. */
@@ -106,6 +109,7 @@ export const EVENT_TYPES = [
   'dsync.group.created', 'dsync.group.updated', 'dsync.group.deleted',
   'connection.created', 'connection.updated', 'connection.activated', 'connection.deactivated', 'connection.deleted',
   'connection.metadata_refreshed', 'connection.metadata_refresh_failed', 'sso.signin_failed',
+  'portal_link.created', 'portal_link.revoked', 'portal_link.opened',
 ] as const satisfies readonly EventType[];
 
 /** Who did it. `operator` is the CLI; `system` is Gatehouse itself (schedules). */

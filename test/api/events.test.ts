@@ -125,6 +125,7 @@ describe('events API', () => {
     let directory = '';
     let webhook = '';
     let connection = '';
+    let portalLink = '';
     const steps: Array<[route: string, send: () => Promise<{ body: any }>, event: string]> = [
       ['post /organizations', () => t.api.post('/api/v1/organizations', { name: 'Globex' }).expect(201), 'organization.created'],
       ['patch /organizations/:id', () => t.api.patch(`/api/v1/organizations/${acme}`, { name: 'Acme Inc' }).expect(200), 'organization.updated'],
@@ -162,6 +163,8 @@ describe('events API', () => {
       ['post /connections/:id/activate', () => t.api.post(`/api/v1/connections/${connection}/activate`).expect(200), 'connection.activated'],
       ['post /connections/:id/deactivate', () => t.api.post(`/api/v1/connections/${connection}/deactivate`).expect(200), 'connection.deactivated'],
       ['delete /connections/:id', () => t.api.delete(`/api/v1/connections/${connection}`).expect(204), 'connection.deleted'],
+      ['post /portal/links', async () => { const r = await t.api.post('/api/v1/portal/links', { organization_id: acme, intent: 'dsync' }).expect(201); portalLink = r.body.id; return r; }, 'portal_link.created'],
+      ['delete /portal/links/:id', () => t.api.delete(`/api/v1/portal/links/${portalLink}`).expect(200), 'portal_link.revoked'],
       ['delete /organizations/:id', () => t.api.delete(`/api/v1/organizations/${acme}`).expect(204), 'organization.deleted'],
     ];
     const keyId = (await t.app.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow()).id;

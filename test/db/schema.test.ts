@@ -66,6 +66,8 @@ const columns: { [T in keyof Database]: Record<keyof Database[T], true> } = {
   saml_sp_keys: { id: true, use: true, private_key_sealed: true, certificate_pem: true, not_after: true, created_at: true, retired_at: true, unpublish_after: true },
   saml_requests: { id: true, connection_id: true, interaction_uid: true, purpose: true, relay_state: true, expires_at: true, created_at: true },
   saml_replay: { connection_id: true, assertion_id: true, expires_at: true },
+  portal_links: { id: true, organization_id: true, intent: true, token_lookup: true, token_hash: true, return_url: true, expires_at: true, opened_at: true, revoked_at: true, created_at: true },
+  portal_sessions: { id: true, link_id: true, organization_id: true, intent: true, token_lookup: true, token_hash: true, expires_at: true, created_at: true },
   oidc_requests: { state: true, connection_id: true, interaction_uid: true, purpose: true, nonce: true, code_verifier_sealed: true, expires_at: true, created_at: true },
   login_tickets: {
     id: true, token_lookup: true, token_hash: true, connection_id: true, organization_id: true, purpose: true, interaction_uid: true,
