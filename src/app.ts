@@ -128,6 +128,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   // The IdP simulator signs in anyone typed into a form: its routes exist only in development mode.
   if (config.mode === 'development') koa.use(createSimulatorRouter({ db, ctx, pages }).routes() as unknown as Koa.Middleware);
   const portal = createPortalRouter({ db, uow, ctx, pages, saml });
+  // The setup wizard's intents register their pages here.
   koa.use(portal.router.routes() as unknown as Koa.Middleware);
   let internalUrl: string | undefined;
   koa.use(createConsoleRouter({ pages, db, uow, ctx, clientSecret: consoleSecret, internalUrl: () => internalUrl }).routes() as unknown as Koa.Middleware);
