@@ -6,6 +6,7 @@ import * as m0004 from './0004_webhooks.ts';
 import * as m0005 from './0005_sso_connections.ts';
 import * as m0006 from './0006_oidc_rp.ts';
 import * as m0007 from './0007_portal.ts';
+import * as m0008 from './0008_certificate_monitor.ts';
 
 /** Every migration, by sortable name. Listed statically so the compiled build and the tests agree. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005_sso_connections': m0005,
   '0006_oidc_rp': m0006,
   '0007_portal': m0007,
+  '0008_certificate_monitor': m0008,
 };

@@ -38,6 +38,13 @@ import { scheduleMetadataRefresh } from './sso/saml/metadata-refresh.ts';
 import { scheduleSsoPurge } from './sso/sso-purge.ts';
 import { createSimulatorRouter } from './sso/simulator/simulator.routes.ts';
 import { createPortalRouter } from './portal/portal.router.ts';
+import { registerDomainPages } from './portal/domains/domains.routes.ts';
+import { registerDsyncPages } from './portal/dsync/dsync.routes.ts';
+import { registerCertificatePages } from './portal/certificates/certificates.routes.ts';
+import { registerHandoverPages } from './portal/handover/handover.routes.ts';
+import { registerSsoPages } from './portal/sso/sso-wizard.routes.ts';
+import { createPortalLink } from './portal/portal-links.service.ts';
+import { type CertificateMonitor, createCertificateMonitor } from './monitor/certificate-monitor.ts';
 import type Provider from 'oidc-provider';
 
 export interface AppOptions {
@@ -59,6 +66,8 @@ export interface Gatehouse {
   log: Logger;
   pages: Pages;
   saml: SamlSso;
+  /** Checks IdP and SP certificate expiry at start and hourly; `run()` checks now (the CLI, tests). */
+  certificateMonitor: CertificateMonitor;
   /** Gatehouse's own OIDC provider; exists once start() has run. */
   provider(): Provider;
   /** The console's client secret (derived from the master key). */
@@ -88,6 +97,8 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   const saml = createSamlSso({ db, uow, ctx, pages });
   /** SSO connection types register here as they land (SAML, OIDC). */
   const oidcRp = createOidcSso({ db, uow, ctx, pages });
+  // The monitor (layer 6) mails renewal links made by the portal (layer 7): handed down from here.
+  const certificateMonitor = createCertificateMonitor({ db, uow, ctx, log: log.child({ component: 'certificate-monitor' }), createPortalLink });
   const ssoTypes: SsoConnectionType[] = [saml.type, oidcRp.type];
 
   // The provider is built at start (its signing keys live in the database) and rebuilt when they rotate.
@@ -127,8 +138,13 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   koa.use(oidcRp.router.routes() as unknown as Koa.Middleware);
   // The IdP simulator signs in anyone typed into a form: its routes exist only in development mode.
   if (config.mode === 'development') koa.use(createSimulatorRouter({ db, ctx, pages }).routes() as unknown as Koa.Middleware);
-  const portal = createPortalRouter({ db, uow, ctx, pages, saml });
+  const portal = createPortalRouter({ db, uow, ctx, pages, saml, dns });
   // The setup wizard's intents register their pages here.
+  registerSsoPages(portal, oidcRp);
+  registerDomainPages(portal);
+  registerDsyncPages(portal);
+  registerCertificatePages(portal);
+  registerHandoverPages(portal);
   koa.use(portal.router.routes() as unknown as Koa.Middleware);
   let internalUrl: string | undefined;
   koa.use(createConsoleRouter({ pages, db, uow, ctx, clientSecret: consoleSecret, internalUrl: () => internalUrl }).routes() as unknown as Koa.Middleware);
@@ -141,7 +157,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   let keyWatch: NodeJS.Timeout | undefined;
 
   return {
-    config, koa, db, databaseFile, ctx, uow, mail, webhooks, dns, log, pages, saml,
+    config, koa, db, databaseFile, ctx, uow, mail, webhooks, dns, log, pages, saml, certificateMonitor,
     consoleClientSecret: consoleSecret,
     provider() {
       if (!oidc) throw new Error('the OIDC provider exists once start() has run');
@@ -164,6 +180,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       payloadPurge = schedulePayloadPurge({ db, clock, log });
       ssoPurge = scheduleSsoPurge({ db, clock, log });
       mail.start();
+      certificateMonitor.start();
       webhooks.start();
       domainExpiry = scheduleDomainExpiry({ uow, call: { ctx, actor: { type: 'system' } }, log });
       metadataRefresh = scheduleMetadataRefresh({ db, uow, call: { ctx, actor: { type: 'system' } }, log: log.child({ component: 'metadata-refresh' }) });
@@ -197,6 +214,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       ssoPurge?.stop();
       await saml.stop();
       if (keyWatch) clearInterval(keyWatch);
+      await certificateMonitor.stop();
       await mail.stop();
       await webhooks.stop();
       await db.destroy();

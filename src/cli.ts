@@ -17,6 +17,7 @@ import { recordEvent } from './events/activity.ts';
 import { createClient, toClientView } from './provider/clients.service.ts';
 import { rotateSigningKeys } from './provider/signing-keys.ts';
 import { createPortalLink } from './portal/portal-links.service.ts';
+import { formatCheckReport, undeliveredAlertMails } from './monitor/check-report.ts';
 import type { PortalIntent } from './db/schema.ts';
 import { assertProvider, createDirectory, rotateDirectoryToken, toDirectoryView } from './scim/directories.service.ts';
 
@@ -44,6 +45,7 @@ const USAGE = `Usage: gatehouse <command> [options]   (add --json for machine-re
   portal-link --org ORG_ID --intent sso|dsync|domain_verification|certificate_renewal [--return-url URL]
                                                  a setup wizard link for the customer's IT admin (opens once)
   keys rotate                                    add new token signing keys; the old ones stay published a day
+  monitor run                                    check certificate expiry now; print what was found and sent
   backup FILE                                    copy the live database to FILE (SQLite online backup)
 
 Configuration comes from the same environment variables as the server (see README).`;
@@ -88,7 +90,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     await migrateToLatest(app.db);
     const call: Call = { ctx: app.ctx, actor: { type: 'operator' } };
     const gh = app;
-    const key = `${command}${['create', 'add', 'verify', 'rotate', 'rotate-token'].includes(sub ?? '') ? ` ${sub}` : ''}`;
+    const key = `${command}${['create', 'add', 'verify', 'rotate', 'rotate-token', 'run'].includes(sub ?? '') ? ` ${sub}` : ''}`;
     switch (key) {
       case 'migrate':
         print('Database is at the latest migration.', { ok: true });
@@ -185,6 +187,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'keys rotate': {
         const { added, retired } = await gh.uow((trx) => rotateSigningKeys(trx, gh.ctx.clock, gh.ctx.box));
         print(`Added signing keys ${added.join(', ')}. Retired ${retired.join(', ') || 'none'}: still published for a day so tokens they signed keep verifying. Running servers switch within a minute.`, { added, retired });
+        break;
+      }
+      case 'monitor run': {
+        // The same check as the server's hourly one (same lease, same records), then its mail at once.
+        const report = await gh.certificateMonitor.run({ actor: call.actor });
+        const sent = await gh.mail.flush();
+        const undelivered = await undeliveredAlertMails(gh.db);
+        print(formatCheckReport(report, { ...sent, undelivered }), { ...report, mail: { ...sent, undelivered } });
         break;
       }
       case 'backup': {

@@ -424,6 +424,23 @@ export interface PortalSessionTable {
   created_at: string;
 }
 
+/** An expiry alert of the certificate monitor (sent) or a threshold it skipped (covered). */
+export interface CertificateAlertTable {
+  /** The connection (conn_…) or Gatehouse SP key (spk_…) the certificate belongs to. */
+  target_id: string;
+  fingerprint_sha256: string;
+  threshold: string;
+  status: 'sent' | 'covered';
+  not_after: string;
+  created_at: string;
+}
+
+export interface LeaseTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   domains: DomainTable;
@@ -459,6 +476,8 @@ export interface Database {
   portal_links: PortalLinkTable;
   portal_sessions: PortalSessionTable;
   login_tickets: LoginTicketTable;
+  certificate_alerts: CertificateAlertTable;
+  leases: LeaseTable;
 }
 
 export type WebhookEndpoint = Selectable<WebhookEndpointTable>;

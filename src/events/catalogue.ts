@@ -50,14 +50,29 @@ export interface EventCatalogue {
   'connection.created': { connection_id: string; type: string; provider: string };
   'connection.updated': { connection_id: string; fields: string[] };
   'connection.activated': { connection_id: string };
+  // The setup wizard's test sign-in came back with a usable profile (no one is signed in or created).
+  'connection.test_succeeded': { connection_id: string; email: string };
   'connection.deactivated': { connection_id: string };
   'connection.deleted': { connection_id: string; type: string };
   'connection.metadata_refreshed': { connection_id: string; certificates_added: number; certificates_removed: number };
   'connection.metadata_refresh_failed': { connection_id: string; reason: string; message: string };
   'sso.signin_failed': SsoSignInFailure;
+  // The certificate monitor: an IdP signing certificate of an active SAML connection nears or passed its
+  // notAfter (one event per certificate and threshold), and a connection gained a longer-lived one.
+  'connection.certificate_expiring': { connection_id: string; fingerprint_sha256: string; not_after: string; days_until_expiry: number; newer_certificate: boolean };
+  'connection.certificate_expired': { connection_id: string; fingerprint_sha256: string; not_after: string };
+  'connection.certificate_renewed': { connection_id: string; fingerprint_sha256: string; not_after: string };
+  // Gatehouse's own SAML SP certificates (organization_id null: the operator renews them).
+  'saml_sp_key.certificate_expiring': { sp_key_id: string; use: string; fingerprint_sha256: string; not_after: string; days_until_expiry: number };
+  'saml_sp_key.certificate_expired': { sp_key_id: string; use: string; fingerprint_sha256: string; not_after: string };
   'portal_link.created': { portal_link_id: string; intent: string };
   'portal_link.revoked': { portal_link_id: string; intent: string };
   'portal_link.opened': { portal_link_id: string; intent: string };
+  // The setup wizard: a fresh link for the same intent mailed to a colleague (`sent_from`: the link whose
+  // session asked), and a signing certificate added or removed by the customer's IT admin.
+  'portal_link.sent': { portal_link_id: string; intent: string; email: string; sent_from: string };
+  'connection.certificate_added': { connection_id: string; fingerprint_sha256: string; not_after: string };
+  'connection.certificate_removed': { connection_id: string; fingerprint_sha256: string; not_after: string };
 }
 
 /** A refused upstream sign-in (SAML response or OIDC callback), with what an admin needs to fix it. */
@@ -107,9 +122,12 @@ export const EVENT_TYPES = [
   'directory.created', 'directory.deleted', 'directory.token_rotated', 'directory.group_mappings_updated',
   'dsync.user.created', 'dsync.user.updated', 'dsync.user.disabled', 'dsync.user.enabled', 'dsync.user.deleted', 'dsync.user.refused',
   'dsync.group.created', 'dsync.group.updated', 'dsync.group.deleted',
-  'connection.created', 'connection.updated', 'connection.activated', 'connection.deactivated', 'connection.deleted',
+  'connection.created', 'connection.updated', 'connection.activated', 'connection.test_succeeded', 'connection.deactivated', 'connection.deleted',
   'connection.metadata_refreshed', 'connection.metadata_refresh_failed', 'sso.signin_failed',
-  'portal_link.created', 'portal_link.revoked', 'portal_link.opened',
+  'connection.certificate_expiring', 'connection.certificate_expired', 'connection.certificate_renewed',
+  'saml_sp_key.certificate_expiring', 'saml_sp_key.certificate_expired',
+  'portal_link.created', 'portal_link.revoked', 'portal_link.opened', 'portal_link.sent',
+  'connection.certificate_added', 'connection.certificate_removed',
 ] as const satisfies readonly EventType[];
 
 /** Who did it. `operator` is the CLI; `system` is Gatehouse itself (schedules). */
@@ -117,5 +135,7 @@ export type Actor =
   | { type: 'api_key'; id: string }
   | { type: 'user'; id: string }
   | { type: 'directory'; id: string }
+  // The customer's IT admin in the setup wizard, known only by the portal link that opened the session.
+  | { type: 'portal'; id: string }
   | { type: 'operator'; id?: undefined }
   | { type: 'system'; id?: undefined };

@@ -86,6 +86,14 @@ export function createPages(options: PagesOptions): Pages {
 
   const sign = (value: string) => createHmac('sha256', options.csrfKey).update(value).digest();
 
+  /**
+   * A request may bind its form tokens to a secret of its own instead of the gh_csrf cookie, by setting
+   * `ctx.state.csrfBinding` before render and verifyCsrf run. The setup wizard binds them to its session:
+   * framed by the app on another site, the browser sends the SameSite=None session cookie but never the
+   * Lax gh_csrf one.
+   */
+  const binding = (ctx: Context): string | undefined => (typeof ctx.state.csrfBinding === 'string' && ctx.state.csrfBinding ? ctx.state.csrfBinding : undefined);
+
   /** The cookie value of this request: the browser's when well formed, else a new one set on the answer. */
   const issued = new WeakMap<Context, string>();
   function csrfCookie(ctx: Context): string {
@@ -100,7 +108,7 @@ export function createPages(options: PagesOptions): Pages {
   }
 
   function render(ctx: Context, template: string, context: Record<string, unknown> = {}, status = 200): void {
-    const csrf = sign(csrfCookie(ctx)).toString('base64url');
+    const csrf = sign(binding(ctx) ?? csrfCookie(ctx)).toString('base64url');
     const html = env.render(template, { ...context, csrf });
     ctx.status = status;
     ctx.type = 'text/html';
@@ -125,10 +133,11 @@ export function createPages(options: PagesOptions): Pages {
 
   const verifyCsrf: Middleware = async (ctx, next) => {
     if (SAFE_METHODS.has(ctx.method)) return next();
-    const cookie = ctx.cookies.get(CSRF_COOKIE, { signed: false });
+    const bound = binding(ctx);
+    const cookie = bound ?? ctx.cookies.get(CSRF_COOKIE, { signed: false });
     const body = ctx.request.body as Record<string, unknown> | undefined;
     const field = body?.[CSRF_FIELD];
-    if (!cookie || !TOKEN_SHAPE.test(cookie) || typeof field !== 'string' || !TOKEN_SHAPE.test(field)
+    if (!cookie || (!bound && !TOKEN_SHAPE.test(cookie)) || typeof field !== 'string' || !TOKEN_SHAPE.test(field)
       || !timingSafeEqual(sign(cookie), Buffer.from(field, 'base64url'))) {
       throw new AppError(403, 'csrf_failed', 'This form expired or was not sent from this site. Go back, reload the page and try again.', {
         detail: !cookie ? 'no csrf cookie' : typeof field !== 'string' ? 'no csrf field' : 'csrf token mismatch',

@@ -73,6 +73,32 @@ export async function consumeInteractionTicket(db: Executor, clock: Clock, box: 
   return ticket ? consume(db, clock, box, ticket) : undefined;
 }
 
+/**
+ * Where a test sign-in (the setup wizard's) ends, accepted or refused: the wizard shows what arrived or
+ * what failed. A path rather than an import, since sso/ never imports portal/ (DESIGN.md Layout).
+ */
+export function testResultPath(result: { ticketId: string } | { reference: string }): string {
+  const query = 'ticketId' in result ? `ticket=${encodeURIComponent(result.ticketId)}` : `reference=${encodeURIComponent(result.reference)}`;
+  return `/portal/sso/test-result?${query}`;
+}
+
+/**
+ * A test sign-in's ticket by its id, consumed now, when it belongs to this org (idor check: the caller's
+ * org, never the one in the URL) and is a test ticket, unconsumed and unexpired. It provisions nobody.
+ */
+export async function consumeTestTicket(db: Executor, clock: Clock, box: SecretBox, id: string, organizationId: string): Promise<ConsumedTicket | undefined> {
+  const ticket = await db
+    .selectFrom('login_tickets')
+    .selectAll()
+    .where('id', '=', id)
+    .where('organization_id', '=', organizationId)
+    .where('purpose', '=', 'test')
+    .where('consumed_at', 'is', null)
+    .where('expires_at', '>', clock.now().toISOString())
+    .executeTakeFirst();
+  return ticket ? consume(db, clock, box, ticket) : undefined;
+}
+
 /** The ticket a token names (IdP-initiated: from the browser's cookie), consumed now; compared in constant time. */
 export async function consumeTicketByToken(db: Executor, clock: Clock, box: SecretBox, token: string, purpose: UpstreamPurpose = 'sign_in'): Promise<ConsumedTicket | undefined> {
   const lookup = tokenLookup(TICKET_KIND, token);

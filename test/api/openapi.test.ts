@@ -23,7 +23,7 @@ type Document = {
 /** Id prefixes by the collection a path parameter follows (DESIGN.md "Identifiers"). */
 const PREFIX: Record<string, string> = {
   organizations: 'org', domains: 'dom', it_contacts: 'itc', sites: 'site', users: 'user', memberships: 'mem', invitations: 'inv',
-  connections: 'conn', directories: 'dir', webhooks: 'wh', clients: 'cli', events: 'evt',
+  connections: 'conn', directories: 'dir', webhooks: 'wh', clients: 'cli', events: 'evt', links: 'plink',
 };
 const NAMED: Record<string, string> = { siteId: 'site', userId: 'user', orgId: 'org', organizationId: 'org' };
 

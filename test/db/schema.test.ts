@@ -59,6 +59,8 @@ const columns: { [T in keyof Database]: Record<keyof Database[T], true> } = {
     saml_metadata_fetched_at: true, saml_metadata_error: true, oidc_issuer: true, oidc_client_id: true, oidc_client_secret_sealed: true,
     oidc_scopes: true, oidc_trust_emails: true, activated_at: true, created_at: true, updated_at: true,
   },
+  certificate_alerts: { target_id: true, fingerprint_sha256: true, threshold: true, status: true, not_after: true, created_at: true },
+  leases: { name: true, holder: true, expires_at: true },
   connection_certificates: {
     id: true, connection_id: true, pem: true, fingerprint_sha256: true, subject: true, not_before: true, not_after: true, source: true, created_at: true,
   },

@@ -3,14 +3,14 @@ import * as client from 'openid-client';
 import type { Context } from 'koa';
 import type { Call, ServiceContext } from '../../context.ts';
 import type { Db, Executor } from '../../db/database.ts';
-import type { Connection } from '../../db/schema.ts';
+import type { Connection, UpstreamPurpose } from '../../db/schema.ts';
 import type { UnitOfWork } from '../../db/transaction.ts';
 import { AppError } from '../../http/errors.ts';
 import type { Pages } from '../../http/pages.ts';
 import { mapOidcProfile, type AttributeMapping } from '../attribute-mapping.ts';
 import { getConnection } from '../connections.service.ts';
 import type { SsoConnectionType } from '../home-realm.ts';
-import { issueLoginTicket } from '../login-tickets.ts';
+import { issueLoginTicket, testResultPath } from '../login-tickets.ts';
 import { recordSsoRefusal, refusalText, type SsoRefusal } from '../refusals.ts';
 import { createUpstreamClients, type UpstreamClients } from './upstream-client.ts';
 
@@ -23,6 +23,8 @@ export interface OidcSso {
   type: SsoConnectionType;
   router: Router;
   clients: UpstreamClients;
+  /** Starts a sign-in for a caller other than the provider (the wizard's test sign-in): the provider's authorization URL. */
+  start(connectionId: string, signIn: { purpose: UpstreamPurpose; interactionUid?: string | null; loginHint?: string }): Promise<string>;
 }
 
 type Refused = { refused: SsoRefusal; detail: string; email?: string };
@@ -44,36 +46,38 @@ export function createOidcSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
     return row;
   }
 
+  async function start(connectionId: string, signIn: { purpose: UpstreamPurpose; interactionUid?: string | null; loginHint?: string }): Promise<string> {
+    const connection = await oidcConnection(db, connectionId);
+    const config = await clients.configuration(connection);
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const verifier = client.randomPKCECodeVerifier();
+    const now = ctx.clock.now();
+    await db
+      .insertInto('oidc_requests')
+      .values({
+        state, connection_id: connection.id, interaction_uid: signIn.interactionUid ?? null, purpose: signIn.purpose, nonce,
+        code_verifier_sealed: ctx.box.seal(verifier, `oidc-request:${state}`),
+        expires_at: new Date(now.getTime() + OIDC_REQUEST_TTL_MS).toISOString(), created_at: now.toISOString(),
+      })
+      .execute();
+    return client.buildAuthorizationUrl(config, {
+      redirect_uri: oidcRedirectUri(ctx.config.baseUrl, connection.id),
+      scope: connection.oidc_scopes ?? 'openid email profile',
+      state,
+      nonce,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      ...(signIn.loginHint ? { login_hint: signIn.loginHint } : {}),
+    }).href;
+  }
+
   const type: SsoConnectionType = {
     type: 'oidc',
     async activeConnection(executor, organizationId) {
       return executor.selectFrom('connections').select(['id', 'name']).where('organization_id', '=', organizationId).where('type', '=', 'oidc').where('state', '=', 'active').orderBy('activated_at', 'desc').executeTakeFirst();
     },
-    async startUrl(connectionId, signIn) {
-      const connection = await oidcConnection(db, connectionId);
-      const config = await clients.configuration(connection);
-      const state = client.randomState();
-      const nonce = client.randomNonce();
-      const verifier = client.randomPKCECodeVerifier();
-      const now = ctx.clock.now();
-      await db
-        .insertInto('oidc_requests')
-        .values({
-          state, connection_id: connection.id, interaction_uid: signIn.interactionUid, purpose: 'sign_in', nonce,
-          code_verifier_sealed: ctx.box.seal(verifier, `oidc-request:${state}`),
-          expires_at: new Date(now.getTime() + OIDC_REQUEST_TTL_MS).toISOString(), created_at: now.toISOString(),
-        })
-        .execute();
-      return client.buildAuthorizationUrl(config, {
-        redirect_uri: oidcRedirectUri(ctx.config.baseUrl, connection.id),
-        scope: connection.oidc_scopes ?? 'openid email profile',
-        state,
-        nonce,
-        code_challenge: await client.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        ...(signIn.loginHint ? { login_hint: signIn.loginHint } : {}),
-      }).href;
-    },
+    startUrl: (connectionId, signIn) => start(connectionId, { purpose: 'sign_in', interactionUid: signIn.interactionUid, loginHint: signIn.loginHint }),
   };
 
   function renderRefusal(k: Context, reason: SsoRefusal, organizationName: string) {
@@ -107,8 +111,14 @@ export function createOidcSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
     const connection = await oidcConnection(db, k.params.id!);
     const org = await db.selectFrom('organizations').select('name').where('id', '=', connection.organization_id).executeTakeFirstOrThrow();
     const reference: string = k.state.requestId;
+    // The purpose of the sign-in this answers, once its state is found: a test ends in the setup wizard.
+    let purpose: UpstreamPurpose | null = null;
     const refuse = async (refusal: Refused) => {
       await uow((trx) => recordSsoRefusal(trx, call, connection.organization_id, { connection_id: connection.id, reason: refusal.refused, reference, detail: refusal.detail, ...(refusal.email ? { email: refusal.email } : {}) }));
+      if (purpose === 'test') {
+        k.status = 303;
+        return k.redirect(testResultPath({ reference }));
+      }
       return renderRefusal(k, refusal.refused, org.name);
     };
 
@@ -122,6 +132,7 @@ export function createOidcSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
     if (!request || request.expires_at <= ctx.clock.now().toISOString()) {
       return refuse({ refused: 'state_unknown', detail: 'The callback\'s state names no sign-in this connection started, or it was already used or expired.' });
     }
+    purpose = request.purpose;
     if (typeof k.query.error === 'string') {
       const description = typeof k.query.error_description === 'string' ? `: ${k.query.error_description.slice(0, 300)}` : '';
       return refuse({ refused: 'idp_error', detail: `The provider answered ${k.query.error.slice(0, 100)}${description}` });
@@ -141,18 +152,20 @@ export function createOidcSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
     if (request.purpose === 'sign_in' && connection.state !== 'active') {
       return refuse({ refused: 'connection_inactive', detail: `The connection is ${connection.state}.` });
     }
-    await uow((trx) => issueLoginTicket(trx, call, {
+    const ticket = await uow((trx) => issueLoginTicket(trx, call, {
       connectionId: connection.id, organizationId: connection.organization_id, purpose: request.purpose, interactionUid: request.interaction_uid, clientId: null,
       profile: { ...mapped.profile, attributes: Object.fromEntries(Object.entries(claims).map(([n, v]) => [n, (Array.isArray(v) ? v : [v]).map(String)])), nameIdFormat: null },
     }));
     if (request.purpose === 'test' || !request.interaction_uid) {
-      return pages.render(k, 'login/message.njk', { title: 'Test sign-in received', message: 'Your identity provider signed you in and Gatehouse accepted the answer. You can close this tab.', tone: 'success' });
+      // The setup wizard's test sign-in ends in the wizard, which shows what arrived.
+      k.status = 303;
+      return k.redirect(testResultPath({ ticketId: ticket.id }));
     }
     k.status = 303;
     k.redirect(`/login/${request.interaction_uid}/sso`);
   });
 
-  return { type, router, clients };
+  return { type, router, clients, start };
 }
 
 /** openid-client's errors, as typed refusal reasons with the details an admin needs. */

@@ -12,7 +12,8 @@ export type AcsOutcome =
   | { kind: 'sign_in'; interactionUid: string; ticket: IssuedTicket }
   | { kind: 'test'; ticket: IssuedTicket }
   | { kind: 'idp_initiated'; ticket: IssuedTicket; initiateLoginUri: string; clientId: string }
-  | { kind: 'refused'; reason: SsoRefusal };
+  /** `purpose`: the request's, when the response could be tied to one (the wizard's test sign-in ends in the wizard). */
+  | { kind: 'refused'; reason: SsoRefusal; purpose: UpstreamPurpose | null };
 
 /**
  * After the worker verified the signature: the checks that need Gatehouse's clock and database, in the
@@ -28,9 +29,15 @@ export async function completeSamlResponse(
   input: { validation: ValidationResult; relayState: string | undefined; reference: string },
 ): Promise<AcsOutcome> {
   const { ctx } = call;
+  // Which sign-in this answers, so the caller can pick the page the browser goes to next. Until the
+  // signature and InResponseTo are checked only the (unsigned) RelayState says so: it picks a page and
+  // grants nothing, and the pending request is left for the real answer.
+  let answered: UpstreamPurpose | null = input.relayState
+    ? (await db.selectFrom('saml_requests').select('purpose').where('connection_id', '=', connection.id).where('relay_state', '=', input.relayState).executeTakeFirst())?.purpose ?? null
+    : null;
   const refuse = async (reason: SsoRefusal, detail: string, extra: { email?: string; certificate?: SignerCertificate } = {}): Promise<AcsOutcome> => {
     await recordSsoRefusal(db, call, connection.organization_id, { connection_id: connection.id, reason, reference: input.reference, detail, ...extra });
-    return { kind: 'refused', reason };
+    return { kind: 'refused', reason, purpose: answered };
   };
 
   const { validation } = input;
@@ -47,6 +54,7 @@ export async function completeSamlResponse(
   const now = ctx.clock.now().toISOString();
   if (checked.inResponseTo) {
     const request = await db.selectFrom('saml_requests').selectAll().where('id', '=', checked.inResponseTo).where('connection_id', '=', connection.id).executeTakeFirst();
+    answered = request?.purpose ?? null;
     if (!request || request.expires_at <= now) {
       return refuse('in_response_to_unknown', `The response answers request ${checked.inResponseTo}, which this connection did not send, already received an answer, or expired.`);
     }

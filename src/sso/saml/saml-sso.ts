@@ -10,7 +10,7 @@ import type { Pages } from '../../http/pages.ts';
 import { pageCspAllowingFormTarget } from '../../http/security-headers.ts';
 import { getConnection, listCertificates } from '../connections.service.ts';
 import type { SsoConnectionType } from '../home-realm.ts';
-import { TICKET_TTL_MS } from '../login-tickets.ts';
+import { testResultPath, TICKET_TTL_MS } from '../login-tickets.ts';
 import { refusalText } from '../refusals.ts';
 import { completeSamlResponse } from './acs.service.ts';
 import { createAuthnRequest, type AuthnRequestMessage } from './authn-request.ts';
@@ -128,8 +128,14 @@ export function createSamlSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
         return k.redirect(target.toString());
       }
       case 'test':
-        return pages.render(k, 'login/message.njk', { title: 'Test sign-in received', message: 'Your identity provider signed you in and Gatehouse accepted the response. You can close this tab.', tone: 'success' });
+        // The setup wizard's test sign-in ends in the wizard, which shows what arrived (a GET: see sign_in).
+        k.status = 303;
+        return k.redirect(testResultPath({ ticketId: outcome.ticket.id }));
       case 'refused': {
+        if (outcome.purpose === 'test') {
+          k.status = 303;
+          return k.redirect(testResultPath({ reference }));
+        }
         const org = await db.selectFrom('organizations').select('name').where('id', '=', connection.organization_id).executeTakeFirst();
         const text = refusalText(outcome.reason, org?.name ?? 'your organization');
         return pages.render(k, 'sso/refused.njk', { ...text, reference, organization: org?.name }, 403);
