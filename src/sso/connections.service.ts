@@ -9,6 +9,10 @@ import type { AttributeMapping } from './attribute-mapping.ts';
 import { findProvider } from './providers.ts';
 import type { IdpSettings } from './saml/idp-settings.ts';
 import { samlEndpoints } from './saml/sp-endpoints.ts';
+import { listCertificates, replaceCertificates } from './connection-certificates.ts';
+
+// The IdP signing certificates of a connection have their own module; callers reach them through here too.
+export { addCertificate, listCertificates, removeCertificate, replaceCertificates } from './connection-certificates.ts';
 
 export interface ConnectionView {
   id: string;
@@ -89,9 +93,6 @@ export async function listConnections(db: Executor, organizationId: string): Pro
   return db.selectFrom('connections').selectAll().where('organization_id', '=', organizationId).orderBy('id').execute();
 }
 
-export async function listCertificates(db: Executor, connectionId: string): Promise<ConnectionCertificate[]> {
-  return db.selectFrom('connection_certificates').selectAll().where('connection_id', '=', connectionId).orderBy('not_after', 'desc').execute();
-}
 
 export interface ConnectionInput {
   type: ConnectionType;
@@ -124,7 +125,6 @@ export async function assertConnectionAllowed(db: Executor, organizationId: stri
 /** Creates a `draft` connection; only orgs entitled to SSO can have one. */
 export async function createConnection(db: Executor, call: Call, organizationId: string, input: ConnectionInput): Promise<Connection> {
   await assertConnectionAllowed(db, organizationId, input.type, input.provider);
-  const org = await getOrganization(db, organizationId);
   const now = call.ctx.clock.now().toISOString();
   const row: Connection = {
     id: newId('conn'),
@@ -183,65 +183,6 @@ export async function applySamlSettings(db: Executor, call: Call, id: string, se
     .where('id', '=', id)
     .execute();
   await replaceCertificates(db, call, id, settings.certificates, settings.source);
-}
-
-/**
- * Replaces the trusted signing certificates. From metadata: the metadata's certificates replace the
- * previous metadata ones, and certificates added by hand (a renewal) stay until removed by hand. Typed
- * by hand: the list is complete and replaces every certificate.
- */
-export async function replaceCertificates(db: Executor, call: Call, connectionId: string, certificates: IdpSettings['certificates'], source: 'metadata' | 'manual'): Promise<{ added: number; removed: number }> {
-  const before = await listCertificates(db, connectionId);
-  const existing = before.filter((c) => source === 'manual' || c.source === 'metadata');
-  const keep = new Set(certificates.map((c) => c.fingerprintSha256));
-  const gone = existing.filter((c) => !keep.has(c.fingerprint_sha256));
-  if (gone.length > 0) await db.deleteFrom('connection_certificates').where('id', 'in', gone.map((c) => c.id)).execute();
-  const now = call.ctx.clock.now().toISOString();
-  // Against every certificate, not only this source's: one the admin added by hand that the IdP's metadata
-  // now publishes too is already trusted (inserting it again broke the unique key and the refresh).
-  const fresh = certificates.filter((c) => !before.some((e) => e.fingerprint_sha256 === c.fingerprintSha256));
-  for (const cert of fresh) {
-    await db
-      .insertInto('connection_certificates')
-      .values({ id: newId('cert'), connection_id: connectionId, pem: cert.pem, fingerprint_sha256: cert.fingerprintSha256, subject: cert.subject, not_before: cert.notBefore, not_after: cert.notAfter, source, created_at: now })
-      .execute();
-  }
-  await recordRenewal(db, call, connectionId, before, fresh);
-  return { added: fresh.length, removed: gone.length };
-}
-
-/**
- * Trusts one more signing certificate alongside the others (an IdP's renewal, DESIGN.md Certificate
- * monitor): it stays until removed by hand, whatever later metadata downloads say.
- */
-export async function addCertificate(db: Executor, call: Call, connectionId: string, certificate: IdpSettings['certificates'][number]): Promise<void> {
-  const existing = await listCertificates(db, connectionId);
-  if (existing.some((c) => c.fingerprint_sha256 === certificate.fingerprintSha256)) return;
-  await db
-    .insertInto('connection_certificates')
-    .values({
-      id: newId('cert'), connection_id: connectionId, pem: certificate.pem, fingerprint_sha256: certificate.fingerprintSha256, subject: certificate.subject,
-      not_before: certificate.notBefore, not_after: certificate.notAfter, source: 'manual', created_at: call.ctx.clock.now().toISOString(),
-    })
-    .execute();
-  await recordRenewal(db, call, connectionId, existing, [certificate]);
-}
-
-/**
- * DESIGN.md Certificate monitor: a certificate that outlives every one the connection had is a renewal
- * (the monitor's alerts then say a newer one is in place). A first certificate renews nothing. The
- * instants are toISOString() output, so they compare as strings.
- */
-async function recordRenewal(db: Executor, call: Call, connectionId: string, before: ConnectionCertificate[], added: IdpSettings['certificates']): Promise<void> {
-  const latest = before.reduce<string | undefined>((max, c) => (max === undefined || c.not_after > max ? c.not_after : max), undefined);
-  if (latest === undefined) return;
-  const renewal = added.filter((c) => c.notAfter > latest).sort((a, b) => b.notAfter.localeCompare(a.notAfter))[0];
-  if (!renewal) return;
-  const { organization_id: organizationId } = await getConnection(db, connectionId);
-  await recordEvent(db, call.ctx.clock, {
-    type: 'connection.certificate_renewed', organizationId, actor: call.actor,
-    data: { connection_id: connectionId, fingerprint_sha256: renewal.fingerprintSha256, not_after: renewal.notAfter },
-  });
 }
 
 export type ConnectionChanges = Partial<Omit<ConnectionInput, 'type'>>;

@@ -1,8 +1,9 @@
 import type { Call } from '../../context.ts';
 import type { Executor } from '../../db/database.ts';
 import type { Connection, ConnectionCertificate } from '../../db/schema.ts';
+import { removeCertificate as removeConnectionCertificate } from '../../sso/connection-certificates.ts';
 import { recordEvent } from '../../events/activity.ts';
-import { AppError, notFound } from '../../http/errors.ts';
+import { notFound } from '../../http/errors.ts';
 import { addCertificate, getConnection, listCertificates, listConnections } from '../../sso/connections.service.ts';
 import { certificateInfo, type CertificateInfo, MetadataError, parseIdpMetadata } from '../../sso/saml/idp-metadata.ts';
 
@@ -82,17 +83,7 @@ export async function connectionCertificate(db: Executor, connection: Connection
   return { certificate, all };
 }
 
-/** Removes an old certificate; refused when it is the connection's last one (no signed response could be checked). */
+/** Removes an old certificate of this (already org-checked) connection. */
 export async function removeCertificate(db: Executor, call: Call, connection: Connection, certificateId: string): Promise<ConnectionCertificate> {
-  const { certificate, all } = await connectionCertificate(db, connection, certificateId);
-  if (all.length <= 1) {
-    throw new AppError(409, 'last_certificate', 'This is the only signing certificate of the connection: sign-ins would stop. Add the new certificate first, then remove this one.');
-  }
-  // No service removes a single certificate yet (connections.service replaces whole sets): this is the one place.
-  await db.deleteFrom('connection_certificates').where('id', '=', certificate.id).where('connection_id', '=', connection.id).execute();
-  await recordEvent(db, call.ctx.clock, {
-    type: 'connection.certificate_removed', organizationId: connection.organization_id, actor: call.actor,
-    data: { connection_id: connection.id, fingerprint_sha256: certificate.fingerprint_sha256, not_after: certificate.not_after },
-  });
-  return certificate;
+  return removeConnectionCertificate(db, call, connection.id, certificateId);
 }
