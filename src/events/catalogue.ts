@@ -57,6 +57,8 @@ export interface EventCatalogue {
   'connection.metadata_refreshed': { connection_id: string; certificates_added: number; certificates_removed: number };
   'connection.metadata_refresh_failed': { connection_id: string; reason: string; message: string };
   'sso.signin_failed': SsoSignInFailure;
+  /** The IdP's answer was accepted and the person provisioned (then `user.signed_in` when the app gets them). */
+  'sso.signin_succeeded': { connection_id: string; user_id: string; email: string; user_created: boolean };
   // The certificate monitor: an IdP signing certificate of an active SAML connection nears or passed its
   // notAfter (one event per certificate and threshold), and a connection gained a longer-lived one.
   'connection.certificate_expiring': { connection_id: string; fingerprint_sha256: string; not_after: string; days_until_expiry: number; newer_certificate: boolean };
@@ -123,7 +125,7 @@ export const EVENT_TYPES = [
   'dsync.user.created', 'dsync.user.updated', 'dsync.user.disabled', 'dsync.user.enabled', 'dsync.user.deleted', 'dsync.user.refused',
   'dsync.group.created', 'dsync.group.updated', 'dsync.group.deleted',
   'connection.created', 'connection.updated', 'connection.activated', 'connection.test_succeeded', 'connection.deactivated', 'connection.deleted',
-  'connection.metadata_refreshed', 'connection.metadata_refresh_failed', 'sso.signin_failed',
+  'connection.metadata_refreshed', 'connection.metadata_refresh_failed', 'sso.signin_failed', 'sso.signin_succeeded',
   'connection.certificate_expiring', 'connection.certificate_expired', 'connection.certificate_renewed',
   'saml_sp_key.certificate_expiring', 'saml_sp_key.certificate_expired',
   'portal_link.created', 'portal_link.revoked', 'portal_link.opened', 'portal_link.sent',

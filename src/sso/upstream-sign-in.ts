@@ -1,6 +1,7 @@
 import type { Call } from '../context.ts';
 import type { Executor } from '../db/database.ts';
 import type { Organization, User } from '../db/schema.ts';
+import { recordEvent } from '../events/activity.ts';
 import { getOrganization } from '../orgs/organizations.service.ts';
 import { provisionFromIdp } from '../users/jit-provisioning.ts';
 import type { ConsumedTicket } from './login-tickets.ts';
@@ -31,5 +32,11 @@ export async function signInWithTicket(db: Executor, call: Call, consumed: Consu
     });
     return { ok: false, reason: result.reason, organization };
   }
+  await recordEvent(db, call.ctx.clock, {
+    type: 'sso.signin_succeeded',
+    organizationId: organization.id,
+    actor: { type: 'user', id: result.user.id },
+    data: { connection_id: ticket.connection_id, user_id: result.user.id, email: result.user.email, user_created: result.userCreated },
+  });
   return { ok: true, user: result.user, organization, connectionId: ticket.connection_id };
 }

@@ -72,9 +72,10 @@ describe('SAML single sign-on, end to end', () => {
       sub: user.id, email: 'grace@acme.test', email_verified: true, given_name: 'Grace', family_name: 'Hopper', name: 'Grace Hopper',
       org_id: orgId, org_role: 'member', sites: [],
     });
-    const events = (await live.api('GET', `/events?organization_id=${orgId}&types=user.signed_in,membership.created`)).body.data;
-    expect(events.map((e: { type: string }) => e.type)).toEqual(['membership.created', 'user.signed_in']);
-    expect(events[1].data).toMatchObject({ user_id: user.id, method: 'sso', connection_id: connectionId });
+    const events = (await live.api('GET', `/events?organization_id=${orgId}&types=user.signed_in,membership.created,sso.signin_succeeded`)).body.data;
+    expect(events.map((e: { type: string }) => e.type)).toEqual(['membership.created', 'sso.signin_succeeded', 'user.signed_in']);
+    expect(events[1].data).toEqual({ connection_id: connectionId, user_id: user.id, email: 'grace@acme.test', user_created: true });
+    expect(events[2].data).toMatchObject({ user_id: user.id, method: 'sso', connection_id: connectionId });
   });
 
   it('reuses the same user on a second sign-in, and follows a name change from the IdP', async () => {
