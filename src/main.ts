@@ -1,4 +1,3 @@
-import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
 /** Process entry: config, database, migrations, listen, graceful shutdown. */
@@ -13,6 +12,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Loaded after the configuration is known good: a bad variable is reported at once, not after every module loads.
+  const { createApp } = await import('./app.ts');
   const app = createApp(config);
   await app.start();
   app.log.info({ url: config.baseUrl }, `Gatehouse is listening on port ${config.port}`);

@@ -24,7 +24,7 @@ export interface ServerProcess {
 }
 
 /** Starts the built server (`node dist/src/main.js`, what `npm start` runs) and waits for /healthz. */
-export async function startServer(env: Record<string, string>, timeoutMs = 10_000): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN_JS], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'info', ...env },

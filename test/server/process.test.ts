@@ -8,7 +8,7 @@ import { startDnsServer } from '../helpers/dns-server.ts';
 import { type ServerProcess, startServer } from '../helpers/server-process.ts';
 
 /** The real server process, as `npm start` runs it: start-up, graceful shutdown, crash durability. */
-describe('the server process', () => {
+describe('the server process', { timeout: 90_000 }, () => {
   let dir: string;
   const running: ServerProcess[] = [];
   beforeEach(() => {
@@ -36,7 +36,7 @@ describe('the server process', () => {
   });
 
   it('exits with a one-line error naming a bad variable', async () => {
-    await expect(startServer({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_MODE: 'staging' }, 3000)).rejects.toThrow(
+    await expect(startServer({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_MODE: 'staging' }, 15_000)).rejects.toThrow(
       'gatehouse: configuration error: GATEHOUSE_MODE: expected production or development (got "staging")',
     );
   });
