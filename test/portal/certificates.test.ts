@@ -134,7 +134,7 @@ describe('setup wizard: certificate renewal', () => {
       ['truncated metadata', metadata(IDP.entityId, IDP.rotatedCertificate).slice(0, 300), 'This is not well-formed XML'],
       ['metadata of another IdP', metadata('https://evil.example/idp', IDP.rotatedCertificate), `This metadata is not from the identity provider this connection trusts (${IDP.entityId}).`],
       ['a DOCTYPE', `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "e">]>${metadata(IDP.entityId, IDP.rotatedCertificate).replace(/^<\?xml[^>]*>/, '')}`, 'declaration. SAML metadata never needs one, and it can be used to attack the XML reader'],
-      ['a truncated certificate', IDP.rotatedCertificate.slice(0, 400), 'The certificate is cut off: it must end with -----END CERTIFICATE-----. Copy it again, whole.'],
+      ['a truncated certificate', IDP.rotatedCertificate.slice(0, 400), 'The certificate is cut off: its -----END CERTIFICATE----- line is missing. Copy the whole certificate.'],
       ['an HTML page', '<html><body>Sign in</body></html>', 'This XML document is not SAML 2.0 metadata: its root element is &lt;html&gt;'],
       ['not a certificate', 'hello world', 'The certificate could not be read as an X.509 certificate'],
       ['not base64', 'hello, world!', 'The certificate is not valid base64'],

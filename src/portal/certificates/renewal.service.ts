@@ -49,10 +49,6 @@ export function certificatesFromInput(input: { text?: string; bytes?: Buffer }, 
     if (current.length === 0) throw new MetadataError('bad_certificate', 'Every signing certificate in this metadata has expired: download the metadata again once your identity provider has a new certificate.');
     return current;
   }
-  if (text.includes('-----BEGIN CERTIFICATE-----') && !text.includes('-----END CERTIFICATE-----')) {
-    // certificateInfo would say "expected BEGIN CERTIFICATE, found BEGIN CERTIFICATE": name the real problem.
-    throw new MetadataError('bad_certificate', 'The certificate is cut off: it must end with -----END CERTIFICATE-----. Copy it again, whole.');
-  }
   const certificate = certificateInfo(text, now);
   if (certificate.expired) throw new MetadataError('bad_certificate', `This certificate expired on ${certificate.notAfter.slice(0, 10)}: paste the new certificate from your identity provider.`);
   return [certificate];

@@ -36,6 +36,9 @@ export function certificateInfo(pem: string, now: Date): CertificateInfo {
     }
     if (labels.length > 1) throw new MetadataError('bad_certificate', 'Paste one certificate at a time.');
     const match = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(text);
+    if (!match && labels[0] === 'CERTIFICATE') {
+      throw new MetadataError('bad_certificate', 'The certificate is cut off: its -----END CERTIFICATE----- line is missing. Copy the whole certificate.');
+    }
     if (!match) {
       throw new MetadataError(
         'bad_certificate',
