@@ -40,6 +40,19 @@ export function createSamlSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
   const pool = createValidatorPool({ size: deps.poolSize });
   const router = new Router();
 
+  // SP keys are read (and unsealed) once a minute, not on every response: a rotation by the CLI, possibly
+  // on another replica, shows within a minute, and the previous keys stay usable through their overlap.
+  let spKeys: { at: number; keys: Promise<Awaited<ReturnType<typeof loadSpKeys>>> } | undefined;
+  const currentSpKeys = () => {
+    const now = ctx.clock.now().getTime();
+    if (!spKeys || now - spKeys.at >= 60_000 || now < spKeys.at) {
+      const keys = loadSpKeys(db, ctx.clock, ctx.box);
+      spKeys = { at: now, keys };
+      keys.catch(() => (spKeys = undefined));
+    }
+    return spKeys.keys;
+  };
+
   async function samlConnection(id: string): Promise<Connection> {
     const row = await getConnection(db, id).catch(() => undefined);
     if (!row || row.type !== 'saml') throw new AppError(404, 'not_found', 'There is no SAML connection at this address.');
@@ -48,7 +61,7 @@ export function createSamlSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
 
   async function start(connectionId: string, signIn: { purpose: 'sign_in' | 'test'; interactionUid: string | null; loginHint?: string }) {
     const connection = await samlConnection(connectionId);
-    const keys = await loadSpKeys(db, ctx.clock, ctx.box);
+    const keys = await currentSpKeys();
     return createAuthnRequest(db, call, connection, keys.signing[0]!, signIn);
   }
 
@@ -81,7 +94,7 @@ export function createSamlSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
     k.type = 'application/xml; charset=utf-8';
     k.set('Cache-Control', 'no-cache');
     k.set('Content-Disposition', `inline; filename="gatehouse-${connection.id}-sp-metadata.xml"`);
-    k.body = spMetadataXml(ctx.config.baseUrl, connection.id, await loadSpKeys(db, ctx.clock, ctx.box));
+    k.body = spMetadataXml(ctx.config.baseUrl, connection.id, await currentSpKeys());
   });
 
   router.get('/sso/saml/:id/start', async (k) => {
@@ -101,7 +114,7 @@ export function createSamlSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
     if (samlResponse === '') throw new AppError(400, 'bad_request', 'This address receives SAML responses from your identity provider; nothing was sent.');
     const reference: string = k.state.requestId;
 
-    const [certificates, keys] = await Promise.all([listCertificates(db, connection.id), loadSpKeys(db, ctx.clock, ctx.box)]);
+    const [certificates, keys] = await Promise.all([listCertificates(db, connection.id), currentSpKeys()]);
     const sp = samlEndpoints(ctx.config.baseUrl, connection.id);
     const validation = await pool.validate({
       samlResponse,
