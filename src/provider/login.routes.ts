@@ -15,10 +15,9 @@ import { findClientByClientId } from './clients.service.ts';
 import { SCOPES } from './account.ts';
 import { bindGrantOrganization, decideOrganization, membershipChoices, recordSignInRefusal, type MembershipChoice } from './sign-in.service.ts';
 import { emailAddress } from '../http/validate.ts';
-import { consumeInteractionTicket, consumeTicketByToken, type ConsumedTicket } from '../sso/login-tickets.ts';
-import { recordSsoRefusal, refusalText, type SsoRefusal } from '../sso/refusals.ts';
+import { consumeInteractionTicket, consumeTicketByToken } from '../sso/login-tickets.ts';
 import { IDP_INITIATED_COOKIE } from '../sso/saml/saml-sso.ts';
-import { signInWithTicket } from '../sso/upstream-sign-in.ts';
+import { createUpstreamCompletion } from './upstream-completion.ts';
 
 const WINDOW_MS = 15 * 60_000;
 /** Per account and per IP, in 15 minutes: enough for people, too few for guessing. */
@@ -144,32 +143,7 @@ export function createLoginRouter(deps: LoginDeps): Router {
     return renderPassword(ctx, d, { email: address });
   }
 
-  function renderSsoRefusal(ctx: Context, reason: SsoRefusal, organizationName: string) {
-    pages.render(ctx, 'sso/refused.njk', { ...refusalText(reason, organizationName), reference: ctx.state.requestId, organization: organizationName }, 403);
-  }
-
-  /** An upstream (SSO) sign-in came back with a verified profile: provision, bind the org, finish. */
-  async function finishUpstream(ctx: Context, d: Details, consumed: ConsumedTicket) {
-    const reference: string = ctx.state.requestId;
-    const clientId = String(d.params.client_id);
-    const wanted = d.params.organization as string | undefined;
-    if (wanted && wanted !== consumed.ticket.organization_id) {
-      const org = await db.selectFrom('organizations').select('name').where('id', '=', consumed.ticket.organization_id).executeTakeFirst();
-      await uow((trx) => recordSsoRefusal(trx, call, consumed.ticket.organization_id, {
-        connection_id: consumed.ticket.connection_id, reason: 'not_a_member', reference, detail: `The application asked for organization ${wanted}.`, email: consumed.profile.email,
-      }));
-      return renderSsoRefusal(ctx, 'not_a_member', org?.name ?? '');
-    }
-    const result = await uow((trx) => signInWithTicket(trx, call, consumed, reference));
-    if (!result.ok) return renderSsoRefusal(ctx, result.reason, result.organization.name);
-    const accountId = result.user.id;
-    const grant = new provider.Grant({ accountId, clientId });
-    grant.addOIDCScope(String(d.params.scope ?? 'openid').split(' ').filter((s) => SCOPES.includes(s)).join(' '));
-    const grantId = await grant.save();
-    await uow((trx) => bindGrantOrganization(trx, call, { grantId, userId: accountId, organizationId: result.organization.id, clientId, method: 'sso', connectionId: result.connectionId }));
-    await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId, amr: ['sso'], remember: true }, consent: { grantId } }, { mergeWithLastSubmission: false });
-    ctx.respond = false;
-  }
+  const finishUpstream = createUpstreamCompletion({ provider, pages, db, uow, call });
 
   /** Back from the IdP (SP-initiated): the ticket the ACS wrote for this interaction. */
   router.get('/login/:uid/sso', async (ctx) => {

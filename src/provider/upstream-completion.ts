@@ -1,0 +1,48 @@
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Call } from '../context.ts';
+import type { Db } from '../db/database.ts';
+import type { UnitOfWork } from '../db/transaction.ts';
+import type { Pages } from '../http/pages.ts';
+import type { ConsumedTicket } from '../sso/login-tickets.ts';
+import { recordSsoRefusal, refusalText, type SsoRefusal } from '../sso/refusals.ts';
+import { signInWithTicket } from '../sso/upstream-sign-in.ts';
+import { SCOPES } from './account.ts';
+import { bindGrantOrganization } from './sign-in.service.ts';
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/**
+ * The end of an upstream (SSO) sign-in inside the provider's interaction: the ticket's verified profile
+ * is provisioned (sso/upstream-sign-in.ts), the grant is bound to the connection's org, and the
+ * interaction finishes with login and consent at once; or the person sees why not.
+ */
+export function createUpstreamCompletion(deps: { provider: Provider; pages: Pages; db: Db; uow: UnitOfWork; call: Call }) {
+  const { provider, pages, db, uow, call } = deps;
+
+  function renderSsoRefusal(ctx: Context, reason: SsoRefusal, organizationName: string) {
+    pages.render(ctx, 'sso/refused.njk', { ...refusalText(reason, organizationName), reference: ctx.state.requestId, organization: organizationName }, 403);
+  }
+
+  return async function finishUpstream(ctx: Context, d: Details, consumed: ConsumedTicket): Promise<void> {
+    const reference: string = ctx.state.requestId;
+    const clientId = String(d.params.client_id);
+    const wanted = d.params.organization as string | undefined;
+    if (wanted && wanted !== consumed.ticket.organization_id) {
+      const org = await db.selectFrom('organizations').select('name').where('id', '=', consumed.ticket.organization_id).executeTakeFirst();
+      await uow((trx) => recordSsoRefusal(trx, call, consumed.ticket.organization_id, {
+        connection_id: consumed.ticket.connection_id, reason: 'not_a_member', reference, detail: `The application asked for organization ${wanted}.`, email: consumed.profile.email,
+      }));
+      return renderSsoRefusal(ctx, 'not_a_member', org?.name ?? '');
+    }
+    const result = await uow((trx) => signInWithTicket(trx, call, consumed, reference));
+    if (!result.ok) return renderSsoRefusal(ctx, result.reason, result.organization.name);
+    const accountId = result.user.id;
+    const grant = new provider.Grant({ accountId, clientId });
+    grant.addOIDCScope(String(d.params.scope ?? 'openid').split(' ').filter((s) => SCOPES.includes(s)).join(' '));
+    const grantId = await grant.save();
+    await uow((trx) => bindGrantOrganization(trx, call, { grantId, userId: accountId, organizationId: result.organization.id, clientId, method: 'sso', connectionId: result.connectionId }));
+    await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId, amr: ['sso'], remember: true }, consent: { grantId } }, { mergeWithLastSubmission: false });
+    ctx.respond = false;
+  };
+}
