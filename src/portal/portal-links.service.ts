@@ -7,6 +7,7 @@ import type { PortalIntent, PortalLink, PortalSession } from '../db/schema.ts';
 import { recordEvent } from '../events/activity.ts';
 import { AppError, conflict, fieldInvalid, notFound } from '../http/errors.ts';
 import { getOrganization } from '../orgs/organizations.service.ts';
+import { isLoopbackHost } from '../http/urls.ts';
 
 export const PORTAL_INTENTS = ['sso', 'dsync', 'domain_verification', 'certificate_renewal'] as const satisfies readonly PortalIntent[];
 export const LINK_TOKEN_KIND = 'gpl';
@@ -87,7 +88,7 @@ function checkReturnUrl(value: string, mode: string): void {
   } catch {
     throw fieldInvalid('return_url', 'invalid_url', 'return_url must be an absolute URL.');
   }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  const loopback = isLoopbackHost(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (loopback || mode === 'development'))) {
     throw fieldInvalid('return_url', 'insecure_url', 'return_url must be an https URL.');
   }

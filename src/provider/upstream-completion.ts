@@ -5,7 +5,7 @@ import type { Db } from '../db/database.ts';
 import type { UnitOfWork } from '../db/transaction.ts';
 import type { Pages } from '../http/pages.ts';
 import type { ConsumedTicket } from '../sso/login-tickets.ts';
-import { recordSsoRefusal, refusalText, type SsoRefusal } from '../sso/refusals.ts';
+import { recordSsoRefusal, renderRefusalPage, type SsoRefusal } from '../sso/refusals.ts';
 import { signInWithTicket } from '../sso/upstream-sign-in.ts';
 import { SCOPES } from './account.ts';
 import { bindGrantOrganization } from './sign-in.service.ts';
@@ -20,9 +20,7 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 export function createUpstreamCompletion(deps: { provider: Provider; pages: Pages; db: Db; uow: UnitOfWork; call: Call }) {
   const { provider, pages, db, uow, call } = deps;
 
-  function renderSsoRefusal(ctx: Context, reason: SsoRefusal, organizationName: string) {
-    pages.render(ctx, 'sso/refused.njk', { ...refusalText(reason, organizationName), reference: ctx.state.requestId, organization: organizationName }, 403);
-  }
+  const renderSsoRefusal = (ctx: Context, reason: SsoRefusal, organizationName: string | undefined) => renderRefusalPage(pages, ctx, reason, organizationName);
 
   return async function finishUpstream(ctx: Context, d: Details, consumed: ConsumedTicket): Promise<void> {
     const reference: string = ctx.state.requestId;
@@ -33,7 +31,7 @@ export function createUpstreamCompletion(deps: { provider: Provider; pages: Page
       await uow((trx) => recordSsoRefusal(trx, call, consumed.ticket.organization_id, {
         connection_id: consumed.ticket.connection_id, reason: 'not_a_member', reference, detail: `The application asked for organization ${wanted}.`, email: consumed.profile.email,
       }));
-      return renderSsoRefusal(ctx, 'not_a_member', org?.name ?? '');
+      return renderSsoRefusal(ctx, 'not_a_member', org?.name);
     }
     const result = await uow((trx) => signInWithTicket(trx, call, consumed, reference));
     if (!result.ok) return renderSsoRefusal(ctx, result.reason, result.organization.name);

@@ -89,6 +89,11 @@ export async function getConnection(db: Executor, id: string): Promise<Connectio
   return row;
 }
 
+/** The org's active connection of this type (the most recently activated), for home-realm routing. */
+export async function activeConnectionOfType(db: Executor, organizationId: string, type: ConnectionType): Promise<{ id: string; name: string } | undefined> {
+  return db.selectFrom('connections').select(['id', 'name']).where('organization_id', '=', organizationId).where('type', '=', type).where('state', '=', 'active').orderBy('activated_at', 'desc').executeTakeFirst();
+}
+
 export async function listConnections(db: Executor, organizationId: string): Promise<Connection[]> {
   return db.selectFrom('connections').selectAll().where('organization_id', '=', organizationId).orderBy('id').execute();
 }

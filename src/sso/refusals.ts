@@ -1,4 +1,6 @@
+import type { Context } from 'koa';
 import type { Call } from '../context.ts';
+import type { Pages } from '../http/pages.ts';
 import type { Executor } from '../db/database.ts';
 import type { SsoSignInFailure } from '../events/catalogue.ts';
 import { recordEvent } from '../events/activity.ts';
@@ -89,4 +91,9 @@ export async function recordSsoRefusal(db: Executor, call: Call, organizationId:
     actor: failure.user_id ? { type: 'user', id: failure.user_id } : { type: 'system' },
     data: failure,
   });
+}
+
+/** The refusal page, with the request id as the reference the activity event carries. */
+export function renderRefusalPage(pages: Pages, ctx: Context, reason: SsoRefusal, organizationName: string | undefined): void {
+  pages.render(ctx, 'sso/refused.njk', { ...refusalText(reason, organizationName ?? 'your organization'), reference: ctx.state.requestId, organization: organizationName }, 403);
 }

@@ -1,4 +1,4 @@
-import { isProviderKey, type ProviderKey } from '../../sso/providers.ts';
+import { isProviderKey, PROVIDER_KEYS, type ProviderKey } from '../../sso/providers.ts';
 import { adfs } from './adfs.ts';
 import { auth0 } from './auth0.ts';
 import { entra } from './entra.ts';
@@ -27,20 +27,8 @@ export const providerGuides: Record<ProviderKey, ProviderGuide> = {
   'generic-oidc': genericOidc,
 };
 
-/** The order the wizard lists providers in: the named IdPs first, the generic protocols last. */
-export const CATALOGUE_ORDER: ProviderKey[] = [
-  'okta',
-  'entra',
-  'google',
-  'onelogin',
-  'jumpcloud',
-  'ping',
-  'adfs',
-  'auth0',
-  'keycloak',
-  'generic-saml',
-  'generic-oidc',
-];
+/** The order the wizard lists providers in: the catalogue's own order (named IdPs first, generic protocols last). */
+export const CATALOGUE_ORDER: readonly ProviderKey[] = PROVIDER_KEYS;
 
 /** The guide for a key from a URL or form, or undefined for a key Gatehouse does not know. */
 export function findGuide(key: string): ProviderGuide | undefined {

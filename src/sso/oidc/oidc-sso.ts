@@ -8,10 +8,10 @@ import type { UnitOfWork } from '../../db/transaction.ts';
 import { AppError } from '../../http/errors.ts';
 import type { Pages } from '../../http/pages.ts';
 import { mapOidcProfile, type AttributeMapping } from '../attribute-mapping.ts';
-import { getConnection } from '../connections.service.ts';
+import { activeConnectionOfType, getConnection } from '../connections.service.ts';
 import type { SsoConnectionType } from '../home-realm.ts';
 import { issueLoginTicket, testResultPath } from '../login-tickets.ts';
-import { recordSsoRefusal, refusalText, type SsoRefusal } from '../refusals.ts';
+import { recordSsoRefusal, renderRefusalPage, type SsoRefusal } from '../refusals.ts';
 import { createUpstreamClients, type UpstreamClients } from './upstream-client.ts';
 
 /** How long Gatehouse waits for the person to come back from the provider. */
@@ -75,14 +75,10 @@ export function createOidcSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
   const type: SsoConnectionType = {
     type: 'oidc',
     async activeConnection(executor, organizationId) {
-      return executor.selectFrom('connections').select(['id', 'name']).where('organization_id', '=', organizationId).where('type', '=', 'oidc').where('state', '=', 'active').orderBy('activated_at', 'desc').executeTakeFirst();
+      return activeConnectionOfType(executor, organizationId, 'oidc');
     },
     startUrl: (connectionId, signIn) => start(connectionId, { purpose: 'sign_in', interactionUid: signIn.interactionUid, loginHint: signIn.loginHint }),
   };
-
-  function renderRefusal(k: Context, reason: SsoRefusal, organizationName: string) {
-    pages.render(k, 'sso/refused.njk', { ...refusalText(reason, organizationName), reference: k.state.requestId, organization: organizationName }, 403);
-  }
 
   /** The token exchange and ID token checks (network: outside any transaction). */
   async function exchange(connection: Connection, k: Context, request: { state: string; nonce: string; verifier: string }): Promise<{ claims: Record<string, unknown> } | Refused> {
@@ -119,7 +115,7 @@ export function createOidcSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
         k.status = 303;
         return k.redirect(testResultPath({ reference }));
       }
-      return renderRefusal(k, refusal.refused, org.name);
+      return renderRefusalPage(pages, k, refusal.refused, org.name);
     };
 
     const state = typeof k.query.state === 'string' ? k.query.state : '';

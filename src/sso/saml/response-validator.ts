@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
@@ -202,9 +202,4 @@ function refuse(reason: ValidationRefusal, detail: string): ValidationResult {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** A short digest of a response, for logs and refusal events: identifies it without storing it. */
-export function responseDigest(samlResponse: string): string {
-  return createHash('sha256').update(samlResponse).digest('hex').slice(0, 16);
 }

@@ -8,10 +8,10 @@ import type { UnitOfWork } from '../../db/transaction.ts';
 import { AppError } from '../../http/errors.ts';
 import type { Pages } from '../../http/pages.ts';
 import { pageCspAllowingFormTarget } from '../../http/security-headers.ts';
-import { getConnection, listCertificates } from '../connections.service.ts';
+import { activeConnectionOfType, getConnection, listCertificates } from '../connections.service.ts';
 import type { SsoConnectionType } from '../home-realm.ts';
 import { testResultPath, TICKET_TTL_MS } from '../login-tickets.ts';
-import { refusalText } from '../refusals.ts';
+import { renderRefusalPage } from '../refusals.ts';
 import { completeSamlResponse } from './acs.service.ts';
 import { createAuthnRequest, type AuthnRequestMessage } from './authn-request.ts';
 import { loadSpKeys } from './sp-keys.ts';
@@ -68,7 +68,7 @@ export function createSamlSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
   const type: SsoConnectionType = {
     type: 'saml',
     async activeConnection(executor, organizationId) {
-      return executor.selectFrom('connections').select(['id', 'name']).where('organization_id', '=', organizationId).where('type', '=', 'saml').where('state', '=', 'active').orderBy('activated_at', 'desc').executeTakeFirst();
+      return activeConnectionOfType(executor, organizationId, 'saml');
     },
     async startUrl(connectionId, signIn) {
       const connection = await samlConnection(connectionId);
@@ -150,8 +150,7 @@ export function createSamlSso(deps: { db: Db; uow: UnitOfWork; ctx: ServiceConte
           return k.redirect(testResultPath({ reference }));
         }
         const org = await db.selectFrom('organizations').select('name').where('id', '=', connection.organization_id).executeTakeFirst();
-        const text = refusalText(outcome.reason, org?.name ?? 'your organization');
-        return pages.render(k, 'sso/refused.njk', { ...text, reference, organization: org?.name }, 403);
+        return renderRefusalPage(pages, k, outcome.reason, org?.name);
       }
     }
   });

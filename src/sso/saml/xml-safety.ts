@@ -42,27 +42,22 @@ export function refuseOversize(xml: string): void {
  * comment or CDATA is refused too: no real metadata has one.
  */
 export function refuseDoctypeAndProcessingInstructions(text: string): void {
-  const dtd = /<!(DOCTYPE|ENTITY)\b/i.exec(text);
-  if (!dtd && forbiddenMarkup(text) === undefined) return;
-  if (dtd) {
-    const html = /^<!DOCTYPE\s+html\b/i.test(text.slice(dtd.index));
+  const found = scanForbiddenMarkup(text);
+  if (!found) return;
+  if (found.kind === 'dtd') {
     throw new MetadataError(
       'doctype_refused',
-      html
+      found.html
         ? 'This is a web page (<!DOCTYPE html>), not SAML metadata. Download the metadata XML from your identity provider.'
-        : `The document contains a <!${dtd[1]!.toUpperCase()}> declaration. SAML metadata never needs one, and ` +
+        : `The document contains a <!${found.keyword}> declaration. SAML metadata never needs one, and ` +
             'it can be used to attack the XML reader (entity expansion, external entities), so it is refused.',
     );
   }
-  for (const pi of text.matchAll(/<\?/g)) {
-    if (pi.index === 0 && /^<\?xml\s/.test(text)) continue; // the XML declaration
-    const target = /^<\?([^\s?]*)/.exec(text.slice(pi.index))?.[1] ?? '';
-    throw new MetadataError(
-      'doctype_refused',
-      `The document contains a processing instruction (<?${target.slice(0, 40)} …?>). SAML metadata never ` +
-        'needs one (only the <?xml …?> declaration at the very start is allowed), so it is refused.',
-    );
-  }
+  throw new MetadataError(
+    'doctype_refused',
+    `The document contains a processing instruction (<?${found.target} …?>). SAML metadata never ` +
+      'needs one (only the <?xml …?> declaration at the very start is allowed), so it is refused.',
+  );
 }
 
 /**
@@ -70,11 +65,20 @@ export function refuseDoctypeAndProcessingInstructions(text: string): void {
  * processing instruction other than the leading XML declaration), or undefined when it holds none.
  */
 export function forbiddenMarkup(text: string): string | undefined {
+  const found = scanForbiddenMarkup(text);
+  if (!found) return undefined;
+  return found.kind === 'dtd' ? `<!${found.keyword}>` : `a processing instruction (<?${found.target}?>)`;
+}
+
+type ForbiddenMarkup = { kind: 'dtd'; keyword: string; html: boolean } | { kind: 'pi'; target: string };
+
+/** The one scan behind both: the first DTD declaration, else the first processing instruction after the XML declaration. */
+function scanForbiddenMarkup(text: string): ForbiddenMarkup | undefined {
   const dtd = /<!(DOCTYPE|ENTITY)\b/i.exec(text);
-  if (dtd) return `<!${dtd[1]!.toUpperCase()}>`;
+  if (dtd) return { kind: 'dtd', keyword: dtd[1]!.toUpperCase(), html: /^<!DOCTYPE\s+html\b/i.test(text.slice(dtd.index)) };
   for (const pi of text.matchAll(/<\?/g)) {
-    if (pi.index === 0 && /^<\?xml\s/.test(text)) continue;
-    return `a processing instruction (<?${(/^<\?([^\s?]*)/.exec(text.slice(pi.index))?.[1] ?? '').slice(0, 40)}?>)`;
+    if (pi.index === 0 && /^<\?xml\s/.test(text)) continue; // the XML declaration
+    return { kind: 'pi', target: (/^<\?([^\s?]*)/.exec(text.slice(pi.index))?.[1] ?? '').slice(0, 40) };
   }
   return undefined;
 }
