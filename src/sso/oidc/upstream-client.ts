@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Connection } from '../../db/schema.ts';
 import { AppError } from '../../http/errors.ts';
+import { readBodyAtMost } from '../../http/bounded-body.ts';
 import { isLoopbackHost } from '../../http/urls.ts';
 import { DiscoveryError, parseDiscoveryDocument, type DiscoveredProvider } from './discovery-document.ts';
 
@@ -35,9 +36,9 @@ export async function discoverIssuer(issuer: string, mode: Mode): Promise<{ prov
   try {
     const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: 'application/json' } });
     if (!res.ok) throw new UpstreamUnreachable(`The issuer's discovery document (${url.origin}${url.pathname}) answered HTTP ${res.status}. Check the issuer URL.`);
-    const length = Number(res.headers.get('content-length') ?? 0);
-    if (length > MAX_DISCOVERY_BYTES) throw new DiscoveryError('not_discovery', 'The discovery document is larger than 512 kB.');
-    text = await res.text();
+    const body = await readBodyAtMost(res, MAX_DISCOVERY_BYTES);
+    if (!body) throw new DiscoveryError('not_discovery', 'The discovery document is larger than 512 kB.');
+    text = body.toString('utf8');
   } catch (error) {
     if (error instanceof AppError) throw error;
     const reason = error instanceof Error && error.name === 'TimeoutError' ? 'did not answer within 10 seconds' : 'could not be reached';

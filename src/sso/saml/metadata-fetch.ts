@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { readBodyAtMost } from '../../http/bounded-body.ts';
 import { isLoopbackHost } from '../../http/urls.ts';
 import { MetadataError } from './metadata.errors.ts';
 import { MAX_METADATA_BYTES } from './xml-safety.ts';
@@ -87,29 +88,11 @@ async function readBody(response: Response, url: URL, maxBytes: number): Promise
       `The server at ${shown(url)} answered with a web page (text/html), not the metadata XML: the URL may be a sign-in page. Copy the metadata URL itself, or ${UPLOAD_INSTEAD}`,
     );
   }
-  // Refused before reading when announced; counted while reading otherwise (chunked or compressed).
-  if (Number(response.headers.get('content-length')) > maxBytes) {
-    await response.body?.cancel();
-    throw tooLarge(url, maxBytes);
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel(); // closes the connection: the rest is never downloaded
-        throw tooLarge(url, maxBytes);
-      }
-      chunks.push(value);
-    }
-  }
+  const body = await readBodyAtMost(response, maxBytes);
+  if (!body) throw tooLarge(url, maxBytes);
   try {
     // ignoreBOM keeps a BOM in the text; the parser strips it.
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
   } catch {
     throw new MetadataError(
       'not_text',
