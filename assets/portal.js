@@ -6,8 +6,7 @@
 //    the element's other data-gatehouse-* attributes (data-gatehouse-connection-id -> connection_id).
 //    The message goes ONLY to the origins in <meta name="gatehouse-frame-origins"> (the allowed_origins
 //    of the app's clients): never "*", so no other page that frames the wizard learns anything.
-// 2. Copy buttons: <button data-copy="id-of-the-element-whose-text-to-copy" hidden>, shown only when
-//    the clipboard can be written; without them the values are selectable text.
+// Copy buttons are assets/copy-buttons.js, shared with the console.
 (function () {
   'use strict';
 
@@ -44,32 +43,5 @@
     });
   }
 
-  function copyButtons() {
-    document.querySelectorAll('button[data-copy]').forEach(function (button) {
-      var source = document.getElementById(button.getAttribute('data-copy'));
-      if (!source || !navigator.clipboard) return;
-      // The first text node is the visible word; a visually hidden span after it names the value.
-      var word = button.firstChild;
-      var label = word.nodeValue;
-      button.hidden = false;
-      button.addEventListener('click', function () {
-        var text = 'value' in source ? source.value : source.textContent;
-        navigator.clipboard.writeText(text.trim()).then(function () {
-          word.nodeValue = 'Copied';
-          button.setAttribute('data-copied', '');
-          setTimeout(function () { word.nodeValue = label; button.removeAttribute('data-copied'); }, 2000);
-        }, function () {
-          // Clipboard refused (a frame without clipboard-write): select the text for Ctrl+C instead.
-          var range = document.createRange();
-          range.selectNodeContents(source);
-          var selection = window.getSelection();
-          selection.removeAllRanges();
-          selection.addRange(range);
-        });
-      });
-    });
-  }
-
   postEvents();
-  copyButtons();
 })();

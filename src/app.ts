@@ -22,7 +22,13 @@ import { scheduleDomainExpiry } from './orgs/domain-expiry.schedule.ts';
 import { ROOT_DIR, VIEWS_DIR } from './paths.ts';
 import { createPages, type Pages } from './http/pages.ts';
 import { consoleClientSecret, ensureConsoleClient } from './provider/clients.service.ts';
-import { createConsoleRouter } from './console/console.routes.ts';
+import { createConsoleRouter } from './console/console.router.ts';
+import { registerSignInPages } from './console/sign-in.routes.ts';
+import { registerAuthenticationPage } from './console/authentication/authentication.page.ts';
+import { registerContactsForms } from './console/authentication/contacts-section.ts';
+import { registerDomainsForms } from './console/authentication/domains-section.ts';
+import { registerDsyncForms } from './console/authentication/dsync-section.ts';
+import { registerSsoForms } from './console/authentication/sso-section.ts';
 import { createScimMiddleware } from './scim/scim.router.ts';
 import { createInvitationRouter } from './provider/invitation.routes.ts';
 import { createLoginRouter } from './provider/login.routes.ts';
@@ -147,7 +153,15 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   registerHandoverPages(portal);
   koa.use(portal.router.routes() as unknown as Koa.Middleware);
   let internalUrl: string | undefined;
-  koa.use(createConsoleRouter({ pages, db, uow, ctx, clientSecret: consoleSecret, internalUrl: () => internalUrl }).routes() as unknown as Koa.Middleware);
+  const consoleRouter = createConsoleRouter({ pages, db, uow, ctx, dns, clientSecret: consoleSecret, internalUrl: () => internalUrl });
+  // The console's sections register their pages here.
+  registerSignInPages(consoleRouter);
+  registerAuthenticationPage(consoleRouter);
+  registerDomainsForms(consoleRouter);
+  registerContactsForms(consoleRouter);
+  registerSsoForms(consoleRouter);
+  registerDsyncForms(consoleRouter);
+  koa.use(consoleRouter.router.routes() as unknown as Koa.Middleware);
 
   let server: http.Server | undefined;
   let domainExpiry: { stop(): void } | undefined;

@@ -6,6 +6,7 @@ import type { Context, Middleware } from 'koa';
 import nunjucks from 'nunjucks';
 import type { ErrorPageRenderer } from './error-handler.ts';
 import { AppError } from './errors.ts';
+import { formatDate, formatTime } from './time-format.ts';
 
 export interface PagesOptions {
   /** Folder of nunjucks templates (the repo's views/). */
@@ -83,6 +84,10 @@ export function createPages(options: PagesOptions): Pages {
     }
     return `${ASSET_PREFIX}${name}?v=${version}`;
   });
+
+  // ISO timestamps on pages: `{{ at | datetime }}` -> "1 Dec 2026, 09:00 UTC", `{{ at | date }}` -> "1 Dec 2026".
+  env.addFilter('datetime', (iso: unknown) => (typeof iso === 'string' && iso ? formatTime(iso) : ''));
+  env.addFilter('date', (iso: unknown) => (typeof iso === 'string' && iso ? formatDate(iso) : ''));
 
   const sign = (value: string) => createHmac('sha256', options.csrfKey).update(value).digest();
 

@@ -1,11 +1,6 @@
 import { DAY_MS } from '../clock.ts';
 
-/** Times on the wizard's pages: "1 Dec 2026, 09:00 UTC" (the admin may be anywhere; UTC is what events and mail say). */
-const TIME = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
-const DATE = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
-
-export const formatTime = (iso: string): string => `${TIME.format(new Date(iso))} UTC`;
-export const formatDate = (iso: string): string => DATE.format(new Date(iso));
+export { formatDate, formatTime } from '../http/time-format.ts';
 
 /** Whole days from now until `iso`, rounded down (negative once past). */
 export const daysUntil = (iso: string, now: Date): number => Math.floor((Date.parse(iso) - now.getTime()) / DAY_MS);

@@ -1,35 +1,17 @@
-import Router from '@koa/router';
-import type { Context } from 'koa';
 import * as oidc from 'openid-client';
-import type { Call, ServiceContext } from '../context.ts';
-import type { Db } from '../db/database.ts';
-import type { UnitOfWork } from '../db/transaction.ts';
-import type { Pages } from '../http/pages.ts';
+import type { Call } from '../context.ts';
 import { CONSOLE_CLIENT_ID } from '../provider/clients.service.ts';
 import { OIDC_PREFIX } from '../provider/provider.ts';
 import { recordSignInRefusal } from '../provider/sign-in.service.ts';
-import { findMembership } from '../users/users.repository.ts';
-import { createConsoleCookies } from './console-session.ts';
-
-export interface ConsoleDeps {
-  pages: Pages;
-  db: Db;
-  uow: UnitOfWork;
-  ctx: ServiceContext;
-  clientSecret: string;
-  /** Where this process itself answers HTTP (the console calls its own token endpoint), once listening. */
-  internalUrl: () => string | undefined;
-}
+import type { ConsoleRouter } from './console.router.ts';
 
 /**
  * The org admin console signs in through Gatehouse's own provider exactly as any app does (code flow
  * with PKCE, state and nonce, ID token checked against the JWKS) and admits admins of the chosen org.
  */
-export function createConsoleRouter(deps: ConsoleDeps): Router {
-  const { pages, db } = deps;
+export function registerSignInPages({ router, page, deps, cookies, render }: ConsoleRouter): void {
+  const { pages } = deps;
   const base = deps.ctx.config.baseUrl;
-  const cookies = createConsoleCookies(deps.ctx.box, { secure: base.startsWith('https:') && deps.ctx.config.mode !== 'development', now: () => deps.ctx.clock.now() });
-  const router = new Router();
 
   function rpConfig(): oidc.Configuration {
     const config = new oidc.Configuration(
@@ -55,26 +37,8 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     return config;
   }
 
-  async function currentAdmin(ctx: Context) {
-    const session = cookies.readSession(ctx);
-    if (!session) return undefined;
-    // The cookie says who signed in; the database says whether they are still an active admin.
-    const membership = await findMembership(db, session.organizationId, session.userId);
-    if (!membership || membership.state !== 'active' || membership.role !== 'admin') return undefined;
-    const user = await db.selectFrom('users').select(['id', 'email', 'first_name', 'last_name']).where('id', '=', session.userId).executeTakeFirst();
-    const organization = await db.selectFrom('organizations').select(['id', 'name']).where('id', '=', session.organizationId).executeTakeFirst();
-    return user && organization ? { session, user, organization, membership } : undefined;
-  }
-
-  router.get('/console', async (ctx) => {
-    const admin = await currentAdmin(ctx);
-    if (!admin) return ctx.redirect('/console/login');
-    pages.render(ctx, 'console/home.njk', {
-      user: { name: [admin.user.first_name, admin.user.last_name].filter(Boolean).join(' ') || admin.user.email, email: admin.user.email },
-      organization: { name: admin.organization.name },
-      role: admin.membership.role,
-      logout_url: '/console/logout',
-    });
+  router.get('/console', page, async (ctx) => {
+    await render(ctx, 'console/home.njk', 'home');
   });
 
   router.get('/console/login', async (ctx) => {
@@ -146,5 +110,4 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     pages.render(ctx, 'login/message.njk', { title: 'You are signed out', message: 'You have signed out of the Gatehouse console.', tone: 'success', action: { href: '/console/login', label: 'Sign in again' } });
   });
 
-  return router;
 }

@@ -1,0 +1,40 @@
+import type { Context } from 'koa';
+import { adminOf } from '../console-admin.ts';
+import type { ConsoleRouter } from '../console.router.ts';
+import { loadContactsSection } from './contacts-section.ts';
+import { loadDomainsSection } from './domains-section.ts';
+import { loadDsyncSection } from './dsync-section.ts';
+import { loadSsoSection } from './sso-section.ts';
+
+export const AUTHENTICATION_PATH = '/console/settings/authentication';
+
+/**
+ * What a section's form sent back when it was refused: the section re-renders with the values typed
+ * and an error per field, everything else as stored. `section` names which one (domains, contacts...).
+ */
+export interface SectionForm {
+  section: 'domains' | 'contacts' | 'sso' | 'dsync';
+  values: Record<string, string>;
+  errors: Record<string, string>;
+}
+
+/**
+ * Settings -> Organisation -> Authentication (DESIGN.md Console): one page, four sections, each loaded
+ * by its own module (domains-section.ts, contacts-section.ts, sso-section.ts, dsync-section.ts) and
+ * drawn by its own partial (views/console/authentication/_<section>.njk).
+ */
+export async function renderAuthentication(consoleRouter: ConsoleRouter, ctx: Context, form?: SectionForm, status = 200): Promise<void> {
+  const { db } = consoleRouter.deps;
+  const admin = adminOf(ctx);
+  const [domains, contacts, sso, dsync] = await Promise.all([
+    loadDomainsSection(db, consoleRouter.deps.ctx, admin, form),
+    loadContactsSection(db, consoleRouter.deps.ctx, admin, ctx, form),
+    loadSsoSection(db, consoleRouter.deps.ctx, admin, form),
+    loadDsyncSection(db, consoleRouter.deps.ctx, admin, form),
+  ]);
+  await consoleRouter.render(ctx, 'console/authentication/index.njk', 'authentication', { domains, contacts, sso, dsync }, status);
+}
+
+export function registerAuthenticationPage(consoleRouter: ConsoleRouter): void {
+  consoleRouter.router.get(AUTHENTICATION_PATH, consoleRouter.page, (ctx) => renderAuthentication(consoleRouter, ctx));
+}

@@ -1,0 +1,103 @@
+import Router from '@koa/router';
+import type { Context, Middleware, Next } from 'koa';
+import type { ServiceContext } from '../context.ts';
+import type { Db } from '../db/database.ts';
+import type { UnitOfWork } from '../db/transaction.ts';
+import type { Pages } from '../http/pages.ts';
+import type { DnsVerifier } from '../orgs/dns-verifier.ts';
+import { findMembership } from '../users/users.repository.ts';
+import type { ConsoleAdmin } from './console-admin.ts';
+import { createConsoleCookies, type Flash } from './console-session.ts';
+import { type ConsoleSection, consoleView } from './console-view.ts';
+
+export interface ConsoleDeps {
+  pages: Pages;
+  db: Db;
+  uow: UnitOfWork;
+  ctx: ServiceContext;
+  clientSecret: string;
+  /** Where this process itself answers HTTP (the console calls its own token endpoint), once listening. */
+  internalUrl: () => string | undefined;
+  /** The DNS lookups of domain verification (DNS_SERVERS). */
+  dns: DnsVerifier;
+}
+
+export interface ConsoleRouter {
+  router: Router;
+  /** First on every console page (GET): the signed-in admin in ctx.state.console, or off to sign in. */
+  page: Middleware;
+  /** First on every console form (POST): the admin, then the form body, then its CSRF token. */
+  form: Middleware[];
+  deps: ConsoleDeps;
+  cookies: ReturnType<typeof createConsoleCookies>;
+  /** Renders a console page (views/console/...) inside the console layout, with `...consoleView`. */
+  render(ctx: Context, template: string, section: ConsoleSection, context?: Record<string, unknown>, status?: number): Promise<void>;
+  /** After a change: 303 to `href`, whose page says `message` once. */
+  done(ctx: Context, href: string, message: string, tone?: Flash['tone']): void;
+}
+
+/**
+ * The org admin console (DESIGN.md Console). Its sections register their pages on the router this
+ * returns (app.ts, one line each), behind `page` and `form`: an admin of the session's org, checked
+ * against the database on every request, so a demoted or disabled admin is out at the next click.
+ */
+export function createConsoleRouter(deps: ConsoleDeps): ConsoleRouter {
+  const { pages, db } = deps;
+  const base = deps.ctx.config.baseUrl;
+  const cookies = createConsoleCookies(deps.ctx.box, { secure: base.startsWith('https:') && deps.ctx.config.mode !== 'development', now: () => deps.ctx.clock.now() });
+  const router = new Router();
+
+  async function currentAdmin(ctx: Context): Promise<ConsoleAdmin | undefined> {
+    const session = cookies.readSession(ctx);
+    if (!session) return undefined;
+    // The cookie says who signed in; the database says whether they are still an active admin.
+    const membership = await findMembership(db, session.organizationId, session.userId);
+    if (!membership || membership.state !== 'active' || membership.role !== 'admin') return undefined;
+    const user = await db.selectFrom('users').select(['id', 'email', 'first_name', 'last_name']).where('id', '=', session.userId).executeTakeFirst();
+    const organization = await db.selectFrom('organizations').selectAll().where('id', '=', session.organizationId).executeTakeFirst();
+    if (!user || !organization) return undefined;
+    const name = [user.first_name, user.last_name].filter(Boolean).join(' ') || user.email;
+    return { user: { id: user.id, email: user.email, name }, organization, membership };
+  }
+
+  const page: Middleware = async (ctx: Context, next: Next) => {
+    const admin = await currentAdmin(ctx);
+    if (!admin) return ctx.redirect('/console/login');
+    ctx.state.console = admin;
+    await next();
+  };
+
+  // A form posted without an admin session changes nothing and says why (a redirect would lose the POST silently).
+  const formAdmin: Middleware = async (ctx: Context, next: Next) => {
+    const admin = await currentAdmin(ctx);
+    if (!admin) {
+      pages.render(ctx, 'login/message.njk', {
+        title: 'Administrators only',
+        message: 'Your console session has ended, or your account is not an administrator of this organization. Nothing was changed. Sign in again to continue.',
+        tone: 'error',
+        action: { href: '/console/login', label: 'Sign in' },
+      }, 403);
+      return;
+    }
+    ctx.state.console = admin;
+    await next();
+  };
+
+  return {
+    router,
+    page,
+    form: [formAdmin, pages.formBody, pages.verifyCsrf],
+    deps,
+    cookies,
+    async render(ctx, template, section, context = {}, status = 200) {
+      const view = await consoleView(ctx, db, deps.ctx.clock, section, cookies.takeFlash(ctx));
+      pages.render(ctx, template, { ...view, ...context }, status);
+    },
+    done(ctx, href, message, tone = 'success') {
+      cookies.writeFlash(ctx, { tone, message });
+      ctx.status = 303;
+      ctx.redirect(href);
+    },
+  };
+}
+
