@@ -4,9 +4,10 @@ import { newId } from '../crypto/ids.ts';
 import { randomString } from '../crypto/tokens.ts';
 import type { Executor } from '../db/database.ts';
 import type { Domain } from '../db/schema.ts';
+import type { UnitOfWork } from '../db/transaction.ts';
 import { recordEvent } from '../events/activity.ts';
 import { AppError, conflict, fieldInvalid, notFound } from '../http/errors.ts';
-import { CHALLENGE_LABEL, type DnsCheck } from './dns-verifier.ts';
+import { CHALLENGE_LABEL, type DnsCheck, type DnsVerifier } from './dns-verifier.ts';
 import { checkDomainName } from './domain-name.ts';
 import { getOrganization } from './organizations.service.ts';
 
@@ -130,6 +131,34 @@ export async function applyDnsCheck(db: Executor, { ctx, actor }: Call, domainId
 
 function expiryReason(lastError: string | null): string {
   return `The domain was not verified within 30 days.${lastError ? ` Last check: ${lastError}` : ''} Add the TXT record and verify again.`;
+}
+
+/** idor check: a domain id from a URL or a form counts only when it is a domain of the caller's org. */
+export async function getOrgDomain(db: Executor, organizationId: string, id: string): Promise<Domain> {
+  const domain = await getDomain(db, id);
+  if (domain.organization_id !== organizationId) throw notFound('domain', id);
+  return domain;
+}
+
+/**
+ * Verify pressed (console, setup wizard): looks the TXT record up now, then records what it found.
+ * The lookup runs before the unit of work, never inside it: SQLite has one connection, and a slow DNS
+ * server would hold every other request. A verified domain is not looked up again.
+ */
+export async function checkDomainNow(
+  deps: { db: Executor; uow: UnitOfWork; dns: DnsVerifier },
+  call: Call,
+  organizationId: string,
+  domainId: string,
+): Promise<Domain> {
+  const domain = await getOrgDomain(deps.db, organizationId, domainId);
+  if (domain.state === 'verified') return domain;
+  const check = await deps.dns.check(domain.domain, domain.verification_value);
+  return deps.uow(async (trx) => {
+    // Read again inside the unit of work: the domain may have been verified or removed during the lookup.
+    const current = await getOrgDomain(trx, organizationId, domainId);
+    return current.state === 'verified' ? current : applyDnsCheck(trx, call, domainId, check);
+  });
 }
 
 export async function verifyManually(db: Executor, call: Call, domainId: string): Promise<Domain> {

@@ -1,8 +1,7 @@
 import type { Context } from 'koa';
-import type { Executor } from '../../db/database.ts';
 import type { Domain } from '../../db/schema.ts';
-import { AppError, notFound } from '../../http/errors.ts';
-import { addDomain, applyDnsCheck, getDomain, listDomains, toDomainView } from '../../orgs/domains.service.ts';
+import { AppError } from '../../http/errors.ts';
+import { addDomain, checkDomainNow, listDomains, toDomainView } from '../../orgs/domains.service.ts';
 import { formatTime } from '../portal-format.ts';
 import { portalCall, portalOf, portalView, type PortalRouter } from '../portal.router.ts';
 
@@ -29,19 +28,13 @@ function domainView(row: Domain) {
   };
 }
 
-/** idor check: a domain id from the URL counts only when it is a domain of the session's org. */
-async function ownDomain(db: Executor, organizationId: string, id: string): Promise<Domain> {
-  const domain = await getDomain(db, id);
-  if (domain.organization_id !== organizationId) throw notFound('domain', id);
-  return domain;
-}
-
 /**
  * The `domain_verification` intent (/portal/domains): add a domain, publish the TXT record it shows,
- * press Verify (a DNS lookup now, outside any transaction), read the state and the last check's result.
+ * press Verify (checkDomainNow: a DNS lookup now, outside any transaction), read the state and the
+ * last check's result.
  */
 export function registerDomainPages({ router, requirePortal, deps }: PortalRouter): void {
-  const { db, uow, pages, dns } = deps;
+  const { db, uow, pages } = deps;
   const guard = requirePortal('domain_verification');
 
   async function show(ctx: Context, extra: { values?: Record<string, string>; errors?: Record<string, string> } = {}, status = 200) {
@@ -75,16 +68,7 @@ export function registerDomainPages({ router, requirePortal, deps }: PortalRoute
 
   router.post('/portal/domains/:id/verify', guard, pages.formBody, pages.verifyCsrf, async (ctx) => {
     const id = ctx.params.id!;
-    const domain = await ownDomain(db, portalOf(ctx).organization_id, id);
-    if (domain.state !== 'verified') {
-      // The lookup happens outside any transaction: never wait on the network while holding the database.
-      const check = await dns.check(domain.domain, domain.verification_value);
-      await uow(async (trx) => {
-        // Checked again inside the unit of work: the domain may have been verified meanwhile.
-        const current = await ownDomain(trx, portalOf(ctx).organization_id, id);
-        if (current.state !== 'verified') await applyDnsCheck(trx, portalCall(ctx, deps.ctx), id, check);
-      });
-    }
+    await checkDomainNow(deps, portalCall(ctx, deps.ctx), portalOf(ctx).organization_id, id);
     ctx.status = 303;
     ctx.redirect(`/portal/domains?checked=${id}#${id}`);
   });
