@@ -118,3 +118,17 @@ export async function revokeInvitation(db: Executor, { ctx, actor }: Call, id: s
   await recordEvent(db, ctx.clock, { type: 'invitation.revoked', organizationId: invitation.organization_id, actor, data: { invitation_id: id, email: invitation.email } });
   return { ...invitation, state: 'revoked', revoked_at: now };
 }
+
+/** An org's invitations still waiting for an answer (pending and unexpired), soonest to expire first. */
+export async function listPendingInvitations(db: Executor, organizationId: string, now: Date, limit: number): Promise<Invitation[]> {
+  return db
+    .selectFrom('invitations')
+    .selectAll()
+    .where('organization_id', '=', organizationId)
+    .where('state', '=', 'pending')
+    .where('expires_at', '>', now.toISOString())
+    .orderBy('expires_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}

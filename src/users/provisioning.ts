@@ -7,7 +7,7 @@ import { newId } from '../crypto/ids.ts';
 import type { Executor } from '../db/database.ts';
 import type { DisabledBy, Membership, MembershipSource, OrgRole, SiteAssignment, User } from '../db/schema.ts';
 import { recordEvent } from '../events/activity.ts';
-import { AppError, fieldInvalid, notFound } from '../http/errors.ts';
+import { AppError, conflict, fieldInvalid, notFound } from '../http/errors.ts';
 import { getSite } from '../orgs/sites.service.ts';
 import { findMembership, findUserByEmail, getMembership, getUser } from './users.repository.ts';
 
@@ -225,4 +225,29 @@ export async function unassignSite(db: Executor, { ctx, actor }: Call, siteId: s
   if (!existing) throw notFound('site assignment', `${siteId}/${userId}`);
   await db.deleteFrom('site_assignments').where('id', '=', existing.id).execute();
   await recordEvent(db, ctx.clock, { type: 'site_assignment.deleted', organizationId: site.organization_id, actor, data: { site_id: siteId, user_id: userId, role: existing.role } });
+}
+
+/** Whether the acting person is the member this membership belongs to. */
+const actsOnSelf = ({ actor }: Call, membership: Membership) => actor.type === 'user' && actor.id === membership.user_id;
+
+/**
+ * An admin changing an org role by hand (the console). The same writer as setMembershipRole, after the
+ * rule that keeps an org from locking itself out: nobody takes away their own admin role, so the
+ * person making the change always leaves at least one admin behind.
+ */
+export async function setMembershipRoleAsAdmin(db: Executor, call: Call, membershipId: string, role: OrgRole): Promise<Membership> {
+  const membership = await getMembership(db, membershipId);
+  if (actsOnSelf(call, membership) && role !== 'admin') {
+    throw conflict('cannot_demote_self', 'You cannot remove your own administrator role. Another administrator has to do it, so the organization is never left without one.');
+  }
+  return setMembershipRole(db, call, membershipId, role, 'manual');
+}
+
+/** An admin disabling a membership (the console): disabled_by admin, and never their own (see above). */
+export async function disableMembershipAsAdmin(db: Executor, call: Call, membershipId: string): Promise<Membership> {
+  const membership = await getMembership(db, membershipId);
+  if (actsOnSelf(call, membership)) {
+    throw conflict('cannot_disable_self', 'You cannot disable your own access. Another administrator has to do it, so the organization is never left without one.');
+  }
+  return disableMembership(db, call, membershipId, 'admin');
 }

@@ -158,3 +158,82 @@ export async function listSiteAssignments(db: Executor, userId: string, organiza
   if (organizationId) query = query.where('site_assignments.organization_id', '=', organizationId);
   return query.execute();
 }
+
+/** A member of an org with their profile: one row of the console's Users list. */
+export interface MemberRow {
+  membership: Membership;
+  user: UserProfile;
+}
+
+/** One page of members, with the cursors (membership ids) of the pages before and after it. */
+export interface MemberPage {
+  rows: MemberRow[];
+  previous: string | null;
+  next: string | null;
+}
+
+/**
+ * An org's members ordered by email, optionally searched in email, first, last and full name, a page
+ * at a time in either direction (`after` / `before` a membership id). Cursors are membership ids, not
+ * emails, so no address ends up in a URL or an access log; an unknown cursor starts from the top.
+ */
+export async function searchMembers(
+  db: Executor,
+  organizationId: string,
+  page: { q?: string; after?: string; before?: string; limit: number },
+): Promise<MemberPage> {
+  const matching = () => {
+    let query = db.selectFrom('memberships').innerJoin('users', 'users.id', 'memberships.user_id').where('memberships.organization_id', '=', organizationId);
+    if (page.q) {
+      const pattern = `%${escapeLike(page.q)}%`;
+      // Same folding and ESCAPE as listUsers; the full name lets "Grace Hopper" find Grace Hopper.
+      const fullName = sql`coalesce(${sql.ref('users.first_name')}, '') || ' ' || coalesce(${sql.ref('users.last_name')}, '')`;
+      const like = (value: ReturnType<typeof sql.ref> | typeof fullName) => sql<boolean>`lower(${value}) like lower(${pattern}) escape '\\'`;
+      query = query.where((eb) => eb.or([like(sql.ref('users.email')), like(sql.ref('users.first_name')), like(sql.ref('users.last_name')), like(fullName)]));
+    }
+    return query;
+  };
+  const cursorId = page.before ?? page.after;
+  // idor check: a cursor only counts when it is a membership of this org.
+  const cursor = cursorId
+    ? await db.selectFrom('memberships').innerJoin('users', 'users.id', 'memberships.user_id').select('users.email')
+      .where('memberships.id', '=', cursorId).where('memberships.organization_id', '=', organizationId).executeTakeFirst()
+    : undefined;
+  const backwards = Boolean(page.before && cursor);
+  let query = matching()
+    .selectAll('memberships')
+    .select(['users.email', 'users.email_verified', 'users.first_name', 'users.last_name', 'users.created_at as user_created_at', 'users.updated_at as user_updated_at'])
+    .orderBy('users.email', backwards ? 'desc' : 'asc')
+    .limit(page.limit + 1);
+  if (cursor) query = query.where('users.email', backwards ? '<' : '>', cursor.email);
+  const found = await query.execute();
+  const more = found.length > page.limit;
+  const pageRows = found.slice(0, page.limit);
+  if (backwards) pageRows.reverse();
+  const rows = pageRows.map(({ email, email_verified, first_name, last_name, user_created_at, user_updated_at, ...membership }) => ({
+    membership,
+    user: { id: membership.user_id, email, email_verified, first_name, last_name, created_at: user_created_at, updated_at: user_updated_at },
+  }));
+  const first = rows[0];
+  const last = rows.at(-1);
+  if (!first || !last) return { rows, previous: null, next: null };
+  const anyBeyond = async (direction: '<' | '>', email: string) =>
+    Boolean(await matching().select('memberships.id').where('users.email', direction, email).limit(1).executeTakeFirst());
+  const previous = backwards ? more : Boolean(cursor) && (await anyBeyond('<', first.user.email));
+  const next = backwards ? await anyBeyond('>', last.user.email) : more;
+  return { rows, previous: previous ? first.membership.id : null, next: next ? last.membership.id : null };
+}
+
+/** The site assignments (with site names) these people hold in one org, for a page of the Users list. */
+export async function listMembersSiteAssignments(db: Executor, organizationId: string, userIds: string[]) {
+  if (userIds.length === 0) return [];
+  return db
+    .selectFrom('site_assignments')
+    .innerJoin('sites', 'sites.id', 'site_assignments.site_id')
+    .selectAll('site_assignments')
+    .select('sites.name as site_name')
+    .where('site_assignments.organization_id', '=', organizationId)
+    .where('site_assignments.user_id', 'in', userIds)
+    .orderBy('sites.name')
+    .execute();
+}
