@@ -28,7 +28,10 @@ import { registerAuthenticationPage } from './console/authentication/authenticat
 import { registerContactsForms } from './console/authentication/contacts-section.ts';
 import { registerDomainsForms } from './console/authentication/domains-section.ts';
 import { registerDsyncForms } from './console/authentication/dsync-section.ts';
+import { registerSitesPages } from './console/sites/sites.page.ts';
+import { registerActivityPages } from './console/activity/activity.page.ts';
 import { registerSsoForms } from './console/authentication/sso-section.ts';
+import { registerUsersPages } from './console/users/users.routes.ts';
 import { createScimMiddleware } from './scim/scim.router.ts';
 import { createInvitationRouter } from './provider/invitation.routes.ts';
 import { createLoginRouter } from './provider/login.routes.ts';
@@ -161,6 +164,9 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   registerContactsForms(consoleRouter);
   registerSsoForms(consoleRouter);
   registerDsyncForms(consoleRouter);
+  registerSitesPages(consoleRouter);
+  registerActivityPages(consoleRouter);
+  registerUsersPages(consoleRouter);
   koa.use(consoleRouter.router.routes() as unknown as Koa.Middleware);
 
   let server: http.Server | undefined;

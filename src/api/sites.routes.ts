@@ -1,6 +1,6 @@
 import { pageQuery, toPage } from '../http/pagination.ts';
 import { getOrganization } from '../orgs/organizations.service.ts';
-import { createSite, deleteSite, getSite, listSites, renameSite, toSiteView } from '../orgs/sites.service.ts';
+import { createSite, deleteSiteAndUnmap, getSite, listSites, renameSite, toSiteView } from '../orgs/sites.service.ts';
 import { type ApiDeps, callFor } from './deps.ts';
 import type { ApiRegistry } from './registry.ts';
 import * as s from './schemas.ts';
@@ -23,5 +23,5 @@ export function registerSiteRoutes(api: ApiRegistry, deps: ApiDeps): void {
     async ({ body, params, ctx }) => toSiteView(await deps.uow((trx) => renameSite(trx, callFor(deps, ctx), params.id!, body.name))));
 
   api.add({ method: 'delete', path: '/sites/:id', tag, summary: 'Delete a site and its assignments', status: 204, errors: [404] },
-    async ({ params, ctx }) => deps.uow((trx) => deleteSite(trx, callFor(deps, ctx), params.id!)));
+    async ({ params, ctx }) => deps.uow(async (trx) => void (await deleteSiteAndUnmap(trx, callFor(deps, ctx), params.id!))));
 }

@@ -1,6 +1,8 @@
+import { type Expression, type SqlBool, sql } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { newId } from '../crypto/ids.ts';
 import type { Executor } from '../db/database.ts';
+import { escapeLike } from '../db/like.ts';
 import type { EventRow } from '../db/schema.ts';
 import type { Actor, EventCatalogue, EventType } from './catalogue.ts';
 import { enqueueDeliveries } from './webhooks.service.ts';
@@ -59,4 +61,86 @@ export async function listEvents(
   if (filter.types?.length) query = query.where('type', 'in', filter.types);
   if (filter.after) query = query.where('id', '>', filter.after);
   return query.execute();
+}
+
+/** Which events one org's activity log shows, and which page of them (DESIGN.md Console: Activity log). */
+export interface OrgActivityQuery {
+  organizationId: string;
+  /** Only these types (none: every type). */
+  types?: readonly string[];
+  /** Only events about these people: their own actions (actor) or events whose data names them. */
+  people?: { userIds: readonly string[]; emails: readonly string[] };
+  /** A page of events older than this id, or newer than `after`; neither: the newest. */
+  before?: string;
+  after?: string;
+  limit: number;
+}
+
+export interface OrgActivityPage {
+  /** Newest first. */
+  rows: EventRow[];
+  /** Whether matching events exist before (newer than) the first row and after (older than) the last. */
+  newer: boolean;
+  older: boolean;
+}
+
+/** `"key":"value"` inside an event's JSON data (JSON.stringify writes no spaces), for LIKE with ESCAPE '\'. */
+const dataNames = (key: string, value: string) => `%${escapeLike(JSON.stringify({ [key]: value }).slice(1, -1))}%`;
+
+/**
+ * Credentials refusals carry no org (the password is checked before an org is chosen), yet they are
+ * about the account of a member: those of the org's own members belong in its log.
+ */
+const ACCOUNT_REFUSALS = ['wrong_password', 'no_password'] as const;
+
+/**
+ * One org's activity, newest first, a page at a time in either direction. An event belongs to the org
+ * when it carries the org's id, or when it is a refused password sign-in of one of the org's members;
+ * nothing else, so another org's events (and operator events) never show.
+ */
+export async function listOrgActivity(db: Executor, query: OrgActivityQuery): Promise<OrgActivityPage> {
+  const orgId = query.organizationId;
+  const matching = () => {
+    let q = db.selectFrom('events').where((eb) =>
+      eb.or([
+        eb('events.organization_id', '=', orgId),
+        eb.and([
+          eb('events.organization_id', 'is', null),
+          eb('events.type', '=', 'user.signin_failed'),
+          eb('events.actor_type', '=', 'user'),
+          eb('events.actor_id', 'in', eb.selectFrom('memberships').select('memberships.user_id').where('memberships.organization_id', '=', orgId)),
+          eb.or(ACCOUNT_REFUSALS.map((reason) => sql<boolean>`events.data like ${dataNames('reason', reason)} escape '\\'`)),
+        ]),
+      ]),
+    );
+    if (query.types?.length) q = q.where('events.type', 'in', query.types);
+    const people = query.people;
+    if (people) {
+      q = q.where((eb) => {
+        const about: Expression<SqlBool>[] = [
+          ...people.userIds.map((id) => sql<boolean>`events.data like ${dataNames('user_id', id)} escape '\\'`),
+          ...people.emails.map((email) => sql<boolean>`lower(events.data) like lower(${dataNames('email', email)}) escape '\\'`),
+        ];
+        if (people.userIds.length) about.push(eb.and([eb('events.actor_type', '=', 'user'), eb('events.actor_id', 'in', people.userIds)]));
+        // Nobody matched: an always-false condition, so the page is empty rather than unfiltered.
+        return about.length ? eb.or(about) : sql<boolean>`0 = 1`;
+      });
+    }
+    return q;
+  };
+  const exists = async (op: '<' | '>', id: string) => Boolean(await matching().select('events.id').where('events.id', op, id).limit(1).executeTakeFirst());
+
+  if (query.after) {
+    const found = await matching().selectAll('events').where('events.id', '>', query.after).orderBy('events.id', 'asc').limit(query.limit + 1).execute();
+    const rows = found.slice(0, query.limit).reverse();
+    // Nothing newer than the cursor (it was the newest when the page was drawn): the newest page.
+    if (rows.length) return { rows, newer: found.length > query.limit, older: await exists('<', rows.at(-1)!.id) };
+  }
+  let q = matching().selectAll('events').orderBy('events.id', 'desc').limit(query.limit + 1);
+  const before = query.after ? undefined : query.before;
+  if (before) q = q.where('events.id', '<', before);
+  const found = await q.execute();
+  const rows = found.slice(0, query.limit);
+  const newer = before ? await exists('>', rows[0]?.id ?? before) : false;
+  return { rows, newer, older: found.length > query.limit };
 }

@@ -65,3 +65,85 @@ export async function deleteSite(db: Executor, { ctx, actor }: Call, id: string)
   await db.deleteFrom('sites').where('id', '=', id).execute();
   await recordEvent(db, ctx.clock, { type: 'site.deleted', organizationId: site.organization_id, actor, data: { site_id: id, name: site.name } });
 }
+
+/** A site with how many people are assigned to it: one row of the console's Sites list. */
+export interface SiteWithCount extends Site {
+  assigned: number;
+}
+
+/** The org's sites by name (case folded as the unique index folds them), each with its number of assignments. */
+export async function listSitesWithCounts(db: Executor, organizationId: string, page: { offset: number; limit: number }): Promise<{ sites: SiteWithCount[]; total: number }> {
+  const rows = await db
+    .selectFrom('sites')
+    .leftJoin('site_assignments', 'site_assignments.site_id', 'sites.id')
+    .selectAll('sites')
+    .select((eb) => eb.fn.count<number>('site_assignments.id').as('assigned'))
+    .where('sites.organization_id', '=', organizationId)
+    .groupBy('sites.id')
+    .orderBy(sql`lower(sites.name)`)
+    .orderBy('sites.id')
+    .offset(page.offset)
+    .limit(page.limit)
+    .execute();
+  const { total } = await db.selectFrom('sites').select((eb) => eb.fn.countAll<number>().as('total')).where('organization_id', '=', organizationId).executeTakeFirstOrThrow();
+  return { sites: rows.map((row) => ({ ...row, assigned: Number(row.assigned) })), total: Number(total) };
+}
+
+/** A directory group mapping that assigns the site (the group as the mapping names it: display name or id). */
+export interface SiteMappingUse {
+  directory_id: string;
+  directory_name: string;
+  group: string;
+}
+
+/** What deleting a site takes with it: its assignments, and its place in directory group mappings. */
+export interface SiteDeletionImpact {
+  site: Site;
+  assigned: number;
+  mappings: SiteMappingUse[];
+}
+
+export async function siteDeletionImpact(db: Executor, id: string): Promise<SiteDeletionImpact> {
+  const site = await getSite(db, id);
+  const { assigned } = await db.selectFrom('site_assignments').select((eb) => eb.fn.countAll<number>().as('assigned')).where('site_id', '=', id).executeTakeFirstOrThrow();
+  const rows = await mappingsOfOrg(db, site.organization_id);
+  const mappings = rows
+    .filter((row) => sitesOf(row.sites).some((s) => s.site_id === id))
+    .map((row) => ({ directory_id: row.directory_id, directory_name: row.directory_name, group: row.group_ref }));
+  return { site, assigned: Number(assigned), mappings };
+}
+
+const mappingsOfOrg = (db: Executor, organizationId: string) =>
+  db
+    .selectFrom('group_mappings')
+    .innerJoin('directories', 'directories.id', 'group_mappings.directory_id')
+    .select(['group_mappings.id', 'group_mappings.directory_id', 'group_mappings.group_ref', 'group_mappings.sites', 'directories.name as directory_name'])
+    .where('directories.organization_id', '=', organizationId)
+    .orderBy('directories.name')
+    .orderBy('group_mappings.position')
+    .execute();
+
+const sitesOf = (json: string) => JSON.parse(json) as Array<{ site_id: string; role: string }>;
+
+/**
+ * deleteSite, and the site taken out of every directory group mapping that names it (each mapping keeps
+ * its group, org role and other sites). deleteSite alone leaves those mappings naming a site that no
+ * longer exists, and the next SCIM write for anyone in such a group fails with "No site with id …" as
+ * applyGroupMappings tries to assign it.
+ */
+export async function deleteSiteAndUnmap(db: Executor, call: Call, id: string): Promise<SiteDeletionImpact> {
+  const impact = await siteDeletionImpact(db, id);
+  await deleteSite(db, call, id);
+  const touched = new Set<string>();
+  for (const row of await mappingsOfOrg(db, impact.site.organization_id)) {
+    const sites = sitesOf(row.sites);
+    if (!sites.some((s) => s.site_id === id)) continue;
+    await db.updateTable('group_mappings').set({ sites: JSON.stringify(sites.filter((s) => s.site_id !== id)) }).where('id', '=', row.id).execute();
+    touched.add(row.directory_id);
+  }
+  for (const directoryId of touched) {
+    const { mappings } = await db.selectFrom('group_mappings').select((eb) => eb.fn.countAll<number>().as('mappings')).where('directory_id', '=', directoryId).executeTakeFirstOrThrow();
+    await recordEvent(db, call.ctx.clock, { type: 'directory.group_mappings_updated', organizationId: impact.site.organization_id, actor: call.actor, data: { directory_id: directoryId, mappings: Number(mappings) } });
+  }
+  return impact;
+}
