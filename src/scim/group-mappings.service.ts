@@ -95,3 +95,100 @@ export async function applyGroupMappings(db: Executor, call: Call, directory: Di
     for (const [siteId, role] of wantedSites) await assignSite(db, call, { siteId, userId: person.user_id, role, source: 'group_mapping' });
   }
 }
+
+/** What one person the directory sent holds in the org now: the org role and the site assignments. */
+export interface PersonAccess {
+  scim_user_id: string;
+  user_id: string;
+  name: string;
+  email: string;
+  /** Display names of the directory's groups the person is in. */
+  groups: string[];
+  /** Null when the person has no membership in the org (mappings then leave them alone). */
+  role: OrgRole | null;
+  role_source: 'manual' | 'group_mapping' | null;
+  sites: Array<{ site_id: string; site_name: string; role: string; source: 'manual' | 'group_mapping' }>;
+}
+
+/** Everyone the directory has sent (not deleted), with their groups, org role and sites, by name. */
+export async function directoryAccess(db: Executor, directory: Directory): Promise<PersonAccess[]> {
+  const people = await db
+    .selectFrom('scim_users')
+    .innerJoin('users', 'users.id', 'scim_users.user_id')
+    .leftJoin('memberships', (join) => join.onRef('memberships.user_id', '=', 'scim_users.user_id').on('memberships.organization_id', '=', directory.organization_id))
+    .select(['scim_users.id as scim_user_id', 'scim_users.user_id', 'scim_users.display_name', 'users.email', 'users.first_name', 'users.last_name', 'memberships.role', 'memberships.role_source'])
+    .where('scim_users.directory_id', '=', directory.id)
+    .where('scim_users.deleted_at', 'is', null)
+    .execute();
+  const memberOf = await db
+    .selectFrom('scim_group_members')
+    .innerJoin('scim_groups', 'scim_groups.id', 'scim_group_members.group_id')
+    .select(['scim_group_members.scim_user_id', 'scim_groups.display_name'])
+    .where('scim_groups.directory_id', '=', directory.id)
+    .orderBy('scim_groups.display_name')
+    .execute();
+  const assignments = await db
+    .selectFrom('site_assignments')
+    .innerJoin('sites', 'sites.id', 'site_assignments.site_id')
+    .select(['site_assignments.user_id', 'site_assignments.site_id', 'sites.name', 'site_assignments.role', 'site_assignments.source'])
+    .where('site_assignments.organization_id', '=', directory.organization_id)
+    .orderBy('sites.name')
+    .execute();
+  const groupsOf = new Map<string, string[]>();
+  for (const m of memberOf) groupsOf.set(m.scim_user_id, [...(groupsOf.get(m.scim_user_id) ?? []), m.display_name]);
+  const sitesOf = new Map<string, PersonAccess['sites']>();
+  for (const a of assignments) sitesOf.set(a.user_id, [...(sitesOf.get(a.user_id) ?? []), { site_id: a.site_id, site_name: a.name, role: a.role, source: a.source }]);
+  return people
+    .map((p) => ({
+      scim_user_id: p.scim_user_id,
+      user_id: p.user_id,
+      name: [p.first_name, p.last_name].filter(Boolean).join(' ') || p.display_name || p.email,
+      email: p.email,
+      groups: groupsOf.get(p.scim_user_id) ?? [],
+      role: p.role ?? null,
+      role_source: p.role_source ?? null,
+      sites: sitesOf.get(p.user_id) ?? [],
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.email.localeCompare(b.email));
+}
+
+export interface MappingPreview {
+  person: Pick<PersonAccess, 'scim_user_id' | 'user_id' | 'name' | 'email' | 'groups'>;
+  before: Pick<PersonAccess, 'role' | 'sites'>;
+  after: Pick<PersonAccess, 'role' | 'sites'>;
+  changed: boolean;
+}
+
+/** Thrown inside the preview's transaction so that it rolls back; never escapes previewGroupMappings. */
+class PreviewRollback extends Error {}
+
+/**
+ * What saving `mappings` would give each person, computed by saving them for real (replaceGroupMappings,
+ * with its validation and every rule of applyGroupMappings) in a transaction that is then rolled back: the
+ * preview and the save cannot disagree, and the preview writes nothing. Takes the database itself, not a
+ * transaction (a transaction cannot open another one).
+ */
+export async function previewGroupMappings(db: Executor, call: Call, directory: Directory, mappings: GroupMapping[]): Promise<MappingPreview[]> {
+  let preview: MappingPreview[] = [];
+  try {
+    await db.transaction().execute(async (trx) => {
+      const before = await directoryAccess(trx, directory);
+      await replaceGroupMappings(trx, call, directory, mappings);
+      const after = new Map((await directoryAccess(trx, directory)).map((p) => [p.scim_user_id, p]));
+      preview = before.map((was) => {
+        const now = after.get(was.scim_user_id) ?? was;
+        const siteKey = (p: PersonAccess) => p.sites.map((s) => `${s.site_id}:${s.role}`).join(',');
+        return {
+          person: { scim_user_id: was.scim_user_id, user_id: was.user_id, name: was.name, email: was.email, groups: was.groups },
+          before: { role: was.role, sites: was.sites },
+          after: { role: now.role, sites: now.sites },
+          changed: was.role !== now.role || siteKey(was) !== siteKey(now),
+        };
+      });
+      throw new PreviewRollback();
+    });
+  } catch (error) {
+    if (!(error instanceof PreviewRollback)) throw error;
+  }
+  return preview;
+}
