@@ -4,9 +4,12 @@ import type { Executor } from '../db/database.ts';
 import { adminOf } from './console-admin.ts';
 import type { Flash } from './console-session.ts';
 
+/** Settings -> Organisation -> Authentication (src/console/authentication/). */
+export const AUTHENTICATION_PATH = '/console/settings/authentication';
+
 /** The console's sections, in the order of its navigation. */
 export const CONSOLE_SECTIONS = [
-  { key: 'authentication', label: 'Authentication', href: '/console/settings/authentication' },
+  { key: 'authentication', label: 'Authentication', href: AUTHENTICATION_PATH },
   { key: 'users', label: 'Users', href: '/console/users' },
   { key: 'sites', label: 'Sites', href: '/console/sites' },
   { key: 'activity', label: 'Activity', href: '/console/activity' },

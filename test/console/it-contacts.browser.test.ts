@@ -91,7 +91,7 @@ describe.runIf(runBrowserSuite)('console: domains and IT contacts in a browser',
     await shot(page, dir, '2-contacts-member-search');
     await page.getByRole('button', { name: 'Add Grace Hopper' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Grace Hopper (grace.hopper@acme.test) is now an IT contact.');
-    await expect.poll(() => contacts.getByRole('row', { name: /Grace Hopper/ }).textContent()).toContain('Synced');
+    await expect.poll(() => contacts.getByRole('row', { name: /Grace Hopper/ }).textContent()).toContain('Member');
 
     // Two by email, one with a name.
     await contacts.getByLabel('Email').fill('Security@Acme.test');

@@ -4,6 +4,7 @@ import { ensureMembership, upsertUser } from '../../src/users/provisioning.ts';
 import { consolePerson, type ConsolePerson, signInHttp } from '../helpers/console.ts';
 import { type Page, text } from '../helpers/http-browser.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
+import { startSmtpServer } from '../helpers/smtp-server.ts';
 
 const AUTH = '/console/settings/authentication';
 const CONTACTS = `${AUTH}/it-contacts`;
@@ -55,7 +56,7 @@ describe('console: IT contacts', () => {
     return person.browser.get(posted.location!);
   }
 
-  it('finds a member of this org with the search field and adds them, marked Synced', async () => {
+  it('finds a member of this org with the search field and adds them, marked Member', async () => {
     const admin = await signedInAdmin();
     const grace = await seedMember(admin.orgId, 'grace.hopper@acme.example', 'Grace', 'Hopper');
     await seedMember(admin.orgId, 'alan.turing@acme.example', 'Alan', 'Turing');
@@ -86,8 +87,10 @@ describe('console: IT contacts', () => {
     const after = text(added.html);
     expect(after).toContain('Grace Hopper (grace.hopper@acme.example) is now an IT contact.');
     expect(after).toContain('IT contacts 1 of 20');
-    expect(after).toContain('Grace Hopper Synced grace.hopper@acme.example Remove Grace Hopper');
-    expect(after).toContain('Synced Added from the account of a member of Acme: the name and email were taken from it.');
+    expect(after).toContain('Grace Hopper Member grace.hopper@acme.example Remove Grace Hopper');
+    expect(after).toContain('Member Added from the account of a member of Acme.');
+    // No mail server here: nobody has been told yet, so nobody is Synced.
+    expect(after).not.toContain('Synced');
     expect(await contactsOf(admin.orgId)).toMatchObject([{ email: 'grace.hopper@acme.example', name: 'Grace Hopper', user_id: grace }]);
     expect(await contactEvents(admin.orgId)).toEqual([{ type: 'it_contact.created', actor_type: 'user', actor_id: admin.userId }]);
 
@@ -95,6 +98,26 @@ describe('console: IT contacts', () => {
     const again = await authPage(admin, '?contact_search=grace');
     expect(text(again.html)).toContain('Grace Hopper grace.hopper@acme.example Already an IT contact');
     expect(again.html).not.toContain(`action="${CONTACTS}/members/${grace}"`);
+  });
+
+  it('marks a contact Synced once the notice telling them was delivered, as the management API does', async () => {
+    const smtp = await startSmtpServer();
+    const mailing = await startLiveApp({ env: { SMTP_URL: smtp.url, MAIL_FROM: 'gatehouse@mail.test' } });
+    try {
+      const boss = await consolePerson(mailing, { email: 'mia.mail@mail.test', orgName: 'Mailing' });
+      await signInHttp(mailing, boss);
+      const page = await boss.browser.get(`${mailing.url}${AUTH}`);
+      const posted = await boss.browser.request('POST', `${mailing.url}${CONTACTS}`, { _csrf: csrfOf(page), email: 'it@mail.test', name: 'IT desk' });
+      expect(posted.status).toBe(303);
+      await smtp.waitFor(1);
+      await expect.poll(async () => (await mailing.api('GET', `/organizations/${boss.orgId}/it_contacts`)).body.data[0].synced).toBe(true);
+      const shown = text((await boss.browser.get(`${mailing.url}${AUTH}`)).html);
+      expect(shown).toContain('IT desk Synced it@mail.test');
+      expect(shown).toContain('Synced Gatehouse has told them by email that they are an IT contact of Mailing.');
+    } finally {
+      await mailing.close();
+      await smtp.close();
+    }
   });
 
   it('adds anyone by email, with or without a name', async () => {
@@ -107,8 +130,9 @@ describe('console: IT contacts', () => {
     const shown = text(plain.html);
     expect(shown).toContain('helpdesk@acme.example is now an IT contact.');
     expect(shown).toContain('Not given helpdesk@acme.example Remove helpdesk@acme.example');
-    // Neither came from an account: no Synced badge, no explanation of it.
+    // Neither came from an account, and no notice was delivered (no mail server): no badge, no legend.
     expect(shown).not.toContain('Synced');
+    expect(shown).not.toContain('Member Added');
     expect(await contactsOf(admin.orgId)).toMatchObject([
       { email: 'ivy.tan@partner.example', name: 'Ivy Tan', user_id: null },
       { email: 'helpdesk@acme.example', name: null, user_id: null },

@@ -1,12 +1,12 @@
 import type { Context } from 'koa';
 import { adminOf } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { AUTHENTICATION_PATH } from '../console-view.ts';
 import { loadContactsSection } from './contacts-section.ts';
 import { loadDomainsSection } from './domains-section.ts';
 import { loadDsyncSection } from './dsync-section.ts';
 import { loadSsoSection } from './sso-section.ts';
 
-export const AUTHENTICATION_PATH = '/console/settings/authentication';
 
 /**
  * What a section's form sent back when it was refused: the section re-renders with the values typed

@@ -6,12 +6,10 @@ import { addItContact, getItContact, type ItContactInput, listItContacts, MAX_IT
 import { findMembership, getUser, listUsers } from '../../users/users.repository.ts';
 import { adminCall, adminOf, type ConsoleAdmin, formField, ownedBy, queryField } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { AUTHENTICATION_PATH } from '../console-view.ts';
 import { renderAuthentication, type SectionForm } from './authentication.page.ts';
 import { contactLabel, type ContactFields, readContactForm } from './contacts-form.ts';
 
-// AUTHENTICATION_PATH, spelt out: authentication.page.ts imports this module, so its constants are not
-// initialised yet when this one's are.
-const AUTHENTICATION_PATH = '/console/settings/authentication';
 export const IT_CONTACTS_PATH = `${AUTHENTICATION_PATH}/it-contacts`;
 /** The member search is a GET field of the Authentication page itself, so it works without JavaScript. */
 export const CONTACT_SEARCH_PARAM = 'contact_search';

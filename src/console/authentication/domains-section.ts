@@ -6,11 +6,9 @@ import { AppError } from '../../http/errors.ts';
 import { addDomain, checkDomainNow, deleteDomain, getDomain, listDomains, toDomainView } from '../../orgs/domains.service.ts';
 import { adminCall, adminOf, type ConsoleAdmin, formField, ownedBy } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { AUTHENTICATION_PATH } from '../console-view.ts';
 import { renderAuthentication, type SectionForm } from './authentication.page.ts';
 
-// AUTHENTICATION_PATH, spelt out: authentication.page.ts imports this module, so its constants are not
-// initialised yet when this one's are.
-const AUTHENTICATION_PATH = '/console/settings/authentication';
 export const DOMAINS_PATH = `${AUTHENTICATION_PATH}/domains`;
 
 const CHIPS: Record<Domain['state'], { label: string; tone: 'warning' | 'success' | 'danger' }> = {
