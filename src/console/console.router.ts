@@ -62,7 +62,11 @@ export function createConsoleRouter(deps: ConsoleDeps): ConsoleRouter {
 
   const page: Middleware = async (ctx: Context, next: Next) => {
     const admin = await currentAdmin(ctx);
-    if (!admin) return ctx.redirect('/console/login');
+    if (!admin) {
+      // `/console?organization=org_…` (a link from the app) chooses the org to sign in to.
+      const organization = typeof ctx.query.organization === 'string' ? ctx.query.organization : '';
+      return ctx.redirect(organization ? `/console/login?organization=${encodeURIComponent(organization)}` : '/console/login');
+    }
     ctx.state.console = admin;
     await next();
   };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpBrowser, type Page, text } from '../helpers/http-browser.ts';
+import { ensureMembership } from '../../src/users/provisioning.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -73,5 +74,18 @@ describe('console sign-in', () => {
     const next = await browser.get(`${live.url}/console`);
     expect(next.status).toBe(302);
     expect(next.location).toBe(`${live.url}/console/login`);
+  });
+
+  it('/console?organization= signs a person who belongs to several orgs in to the one the app named', async () => {
+    const { browser } = await person('Member here', 'both@orgs.test', 'member');
+    const adminOrg = (await live.api('POST', '/organizations', { name: 'Admin there' })).body.id as string;
+    const user = (await live.api('GET', '/users?email=both@orgs.test')).body.data[0];
+    await live.app.uow((trx) => ensureMembership(trx, live.call, { organizationId: adminOrg, userId: user.id, role: 'admin', source: 'api' }));
+    const emailPage = await browser.follow(`${live.url}/console?organization=${adminOrg}`);
+    const passwordPage = await browser.submit(emailPage, '/email', { email: 'both@orgs.test' });
+    const after = await browser.submit(passwordPage, '/password', { email: 'both@orgs.test', password: PASSWORD });
+    const home = await browser.follow(after.location!);
+    expect(home.url).toBe(`${live.url}/console`);
+    expect(text(home.html)).toContain('You are an administrator of Admin there .');
   });
 });
