@@ -28,6 +28,8 @@ export interface ConsoleRouter {
   page: Middleware;
   /** First on every console form (POST): the admin, then the form body, then its CSRF token. */
   form: Middleware[];
+  /** The 403 page for someone who is not (or no longer) an admin of the org. */
+  adminsOnly(ctx: Context, message: string, action: { href: string; label: string }): void;
   deps: ConsoleDeps;
   cookies: ReturnType<typeof createConsoleCookies>;
   /** Renders a console page (views/console/...) inside the console layout, with `...consoleView`. */
@@ -71,17 +73,16 @@ export function createConsoleRouter(deps: ConsoleDeps): ConsoleRouter {
     await next();
   };
 
+  /** The 403 page for someone who is not (or no longer) an admin of the org: why, and the way on. */
+  function adminsOnly(ctx: Context, message: string, action: { href: string; label: string }): void {
+    pages.render(ctx, 'login/message.njk', { title: 'Administrators only', message, tone: 'error', action }, 403);
+  }
+
   // A form posted without an admin session changes nothing and says why (a redirect would lose the POST silently).
   const formAdmin: Middleware = async (ctx: Context, next: Next) => {
     const admin = await currentAdmin(ctx);
     if (!admin) {
-      pages.render(ctx, 'login/message.njk', {
-        title: 'Administrators only',
-        message: 'Your console session has ended, or your account is not an administrator of this organization. Nothing was changed. Sign in again to continue.',
-        tone: 'error',
-        action: { href: '/console/login', label: 'Sign in' },
-      }, 403);
-      return;
+      return adminsOnly(ctx, 'Your console session has ended, or your account is not an administrator of this organization. Nothing was changed. Sign in again to continue.', { href: '/console/login', label: 'Sign in' });
     }
     ctx.state.console = admin;
     await next();
@@ -91,6 +92,7 @@ export function createConsoleRouter(deps: ConsoleDeps): ConsoleRouter {
     router,
     page,
     form: [formAdmin, pages.formBody, pages.verifyCsrf],
+    adminsOnly,
     deps,
     cookies,
     async render(ctx, template, section, context = {}, status = 200) {

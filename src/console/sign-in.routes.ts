@@ -9,7 +9,7 @@ import type { ConsoleRouter } from './console.router.ts';
  * The org admin console signs in through Gatehouse's own provider exactly as any app does (code flow
  * with PKCE, state and nonce, ID token checked against the JWKS) and admits admins of the chosen org.
  */
-export function registerSignInPages({ router, page, deps, cookies, render }: ConsoleRouter): void {
+export function registerSignInPages({ router, page, deps, cookies, render, adminsOnly }: ConsoleRouter): void {
   const { pages } = deps;
   const base = deps.ctx.config.baseUrl;
 
@@ -81,13 +81,7 @@ export function registerSignInPages({ router, page, deps, cookies, render }: Con
       await deps.uow((trx) => recordSignInRefusal(trx, call, { reason: 'not_an_admin', clientId: CONSOLE_CLIENT_ID, organizationId: organizationId || null, userId: claims.sub }));
       // Kept only so "Sign out" can end the provider session: currentAdmin() admits admins alone.
       cookies.writeSession(ctx, { userId: claims.sub, organizationId, idToken });
-      pages.render(ctx, 'login/message.njk', {
-        title: 'Administrators only',
-        message: 'The Gatehouse console is for administrators of your organization. Sign out, then sign in with an administrator account, or ask an administrator for access.',
-        tone: 'error',
-        action: { href: '/console/sign-out', label: 'Sign out' },
-      }, 403);
-      return;
+      return adminsOnly(ctx, 'The Gatehouse console is for administrators of your organization. Sign out, then sign in with an administrator account, or ask an administrator for access.', { href: '/console/sign-out', label: 'Sign out' });
     }
     cookies.writeSession(ctx, { userId: claims.sub, organizationId, idToken });
     ctx.redirect('/console');
