@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consolePerson, signInHttp, type ConsolePerson } from '../helpers/console.ts';
+import { consoleCsrf, consolePerson, signInHttp, type ConsolePerson } from '../helpers/console.ts';
 import type { HttpBrowser, Page } from '../helpers/http-browser.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 
@@ -109,7 +109,6 @@ describe('every console form refuses who must not use it', () => {
     return JSON.stringify(parts);
   }
 
-  const csrfOf = async (person: ConsolePerson) => /name="_csrf" value="([^"]+)"/.exec((await person.browser.get(`${live.url}/console/sign-out`)).html)?.[1] ?? '';
 
   it('finds the forms of every section', () => {
     const actions = forms.map((f) => new URL(f.action).pathname);
@@ -133,7 +132,7 @@ describe('every console form refuses who must not use it', () => {
   });
 
   it('a member who is not an admin changes nothing', async () => {
-    const token = await csrfOf(member);
+    const token = await consoleCsrf(live, member);
     for (const form of forms) {
       const before = await snapshot();
       const res = await member.browser.request('POST', form.action, { ...form.fields, _csrf: token });
@@ -143,7 +142,7 @@ describe('every console form refuses who must not use it', () => {
   });
 
   it("an admin of another org changes nothing of this org's objects", async () => {
-    const token = await csrfOf(outsider);
+    const token = await consoleCsrf(live, outsider);
     expect(token).not.toBe('');
     const targeted = forms.filter((f) => OBJECT_ID.test(new URL(f.action).pathname));
     expect(targeted.length).toBeGreaterThanOrEqual(3);

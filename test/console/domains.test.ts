@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { consolePerson, type ConsolePerson, signInHttp } from '../helpers/console.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
-import { type Page, text } from '../helpers/http-browser.ts';
+import { csrfOf, type Page, postWithCsrf, text } from '../helpers/http-browser.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 
 const AUTH = '/console/settings/authentication';
-const csrfOf = (page: Page) => /name="_csrf" value="([^"]+)"/.exec(page.html)![1]!;
 /** The token with its first character changed (the last one of a base64url string may carry only padding bits). */
 const bend = (token: string) => (token.startsWith('A') ? 'B' : 'A') + token.slice(1);
 const DAY_MS = 86_400_000;
@@ -47,7 +46,7 @@ describe('console: domains', () => {
   /** Posts the form of `page` whose action is exactly `action`, with the page's CSRF token, as its button does. */
   function post(person: ConsolePerson, page: Page, action: string, fields: Record<string, string> = {}) {
     expect(page.html).toContain(`action="${action}"`);
-    return person.browser.request('POST', `${live.url}${action}`, { _csrf: csrfOf(page), ...fields });
+    return postWithCsrf(person.browser, page, `${live.url}${action}`, fields);
   }
 
   /** Posts a form of `page` and follows the 303 back to the page it leads to (with its flash message). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consolePerson, signInHttp } from '../helpers/console.ts';
-import { HttpBrowser, type Page, text } from '../helpers/http-browser.ts';
+import { csrfOf, postWithCsrf, text } from '../helpers/http-browser.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 
 const AUTH = '/console/settings/authentication';
@@ -21,13 +21,6 @@ describe('console: directory sync section', () => {
   });
   afterAll(async () => live?.close());
 
-  const csrfOf = (page: Page) => {
-    const token = /name="_csrf" value="([^"]+)"/.exec(page.html)?.[1];
-    if (!token) throw new Error(`no CSRF field on ${page.url}`);
-    return token;
-  };
-  const post = (browser: HttpBrowser, page: Page, path: string, fields: Record<string, string> = {}) =>
-    browser.request('POST', `${live.url}${path}`, { _csrf: csrfOf(page), ...fields });
   const dsyncSection = (html: string) => /<section[^>]*data-refresh="dsync"[^>]*>[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
 
   async function admin(email: string, orgName: string) {
@@ -153,7 +146,7 @@ describe('console: directory sync section', () => {
       { group: 'sales', site: paris, site_role: 'admin' },
     ];
     const before = await snapshot(a.orgId);
-    const preview = await post(a.browser, page, MAPPINGS, mappingFields(dir.id, mappings, 'preview'));
+    const preview = await postWithCsrf(a.browser, page, MAPPINGS, mappingFields(dir.id, mappings, 'preview'));
     expect(preview.status).toBe(200);
     expect(await snapshot(a.orgId)).toEqual(before);
     expect(text(preview.html)).toContain('Preview ready: nothing is saved yet');
@@ -166,7 +159,7 @@ describe('console: directory sync section', () => {
     expect(preview.html).toContain('<input type="hidden" name="rows" value="5">');
     expect(preview.html).toContain('value="Engineering"');
 
-    const saved = await post(a.browser, preview, MAPPINGS, mappingFields(dir.id, mappings, 'save'));
+    const saved = await postWithCsrf(a.browser, preview, MAPPINGS, mappingFields(dir.id, mappings, 'save'));
     expect(saved.status).toBe(303);
     expect(saved.location).toBe(`${live.url}${MAPPINGS}?directory=${dir.id}`);
     page = await a.browser.get(saved.location!);
@@ -177,7 +170,7 @@ describe('console: directory sync section', () => {
     ]);
 
     // What Save did is what the preview said: previewed again, everyone's "now" is the earlier "after".
-    const again = previewRows((await post(a.browser, page, MAPPINGS, mappingFields(dir.id, mappings, 'preview'))).html);
+    const again = previewRows((await postWithCsrf(a.browser, page, MAPPINGS, mappingFields(dir.id, mappings, 'preview'))).html);
     for (const email of Object.keys(shown)) {
       expect(again[email]!['Role now'], email).toBe(shown[email]!['Role after']);
       expect(again[email]!['Sites now'], email).toBe(shown[email]!['Sites after']);
@@ -198,7 +191,7 @@ describe('console: directory sync section', () => {
     const page = await a.browser.get(`${live.url}${MAPPINGS}?directory=${dir.id}`);
     const before = await snapshot(a.orgId);
     for (const intent of ['preview', 'save'] as const) {
-      const refused = await post(a.browser, page, MAPPINGS, mappingFields(dir.id, [{ group: 'Board', org_role: 'admin' }, { group: '', site: gotham }, { group: 'Night shift' }], intent));
+      const refused = await postWithCsrf(a.browser, page, MAPPINGS, mappingFields(dir.id, [{ group: 'Board', org_role: 'admin' }, { group: '', site: gotham }, { group: 'Night shift' }], intent));
       expect(refused.status).toBe(422);
       const says = text(refused.html);
       expect(says).toContain('Check the highlighted rows. Nothing was saved.');
@@ -210,7 +203,7 @@ describe('console: directory sync section', () => {
     }
     // A site of another org is not one of the choices, whatever the form says.
     const elsewhere = await site((await live.api('POST', '/organizations', { name: 'Elsewhere' })).body.id, 'Metropolis');
-    const foreign = await post(a.browser, page, MAPPINGS, mappingFields(dir.id, [{ group: 'Board', site: elsewhere, site_role: 'admin' }], 'save'));
+    const foreign = await postWithCsrf(a.browser, page, MAPPINGS, mappingFields(dir.id, [{ group: 'Board', site: elsewhere, site_role: 'admin' }], 'save'));
     expect(foreign.status).toBe(422);
     expect(text(foreign.html)).toContain('Choose one of the sites in the list.');
     expect(await snapshot(a.orgId)).toEqual(before);
@@ -231,7 +224,7 @@ describe('console: directory sync section', () => {
 
     expect((await member.browser.get(`${live.url}${MAPPINGS}?directory=${dir.id}`)).location).toBe(`${live.url}/console/login`);
     for (const [path, fields] of [[MAPPINGS, grant], [MAPPINGS, { ...grant, intent: 'preview' }], [`${AUTH}/directory-sync/setup`, {}]] as const) {
-      const refused = await post(member.browser, memberPage, path, fields);
+      const refused = await postWithCsrf(member.browser, memberPage, path, fields);
       expect(refused.status, path).toBe(403);
       expect(text(refused.html)).toContain('Administrators only');
     }
@@ -247,7 +240,7 @@ describe('console: directory sync section', () => {
     expect(peek.status).toBe(404);
     expect(peek.html).not.toContain('Admins');
     for (const intent of ['preview', 'save'] as const) {
-      const refused = await post(other.browser, otherPage, MAPPINGS, { ...grant, intent });
+      const refused = await postWithCsrf(other.browser, otherPage, MAPPINGS, { ...grant, intent });
       expect(refused.status, intent).toBe(404);
       expect(refused.html).not.toContain('ann@target-dsync.test');
     }

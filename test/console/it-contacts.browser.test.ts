@@ -2,7 +2,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_IT_CONTACTS } from '../../src/orgs/it-contacts.service.ts';
 import { ensureMembership, upsertUser } from '../../src/users/provisioning.ts';
-import { consolePerson, launchChromium, newChromiumPage, runBrowserSuite, screenshotDir, shot, signInChromium } from '../helpers/console.ts';
+import { launchChromium, newChromiumPage, runBrowserSuite, screenshotDir, shot } from '../helpers/chromium.ts';
+import { consolePerson, signInChromium } from '../helpers/console.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 

@@ -2,13 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_IT_CONTACTS } from '../../src/orgs/it-contacts.service.ts';
 import { ensureMembership, upsertUser } from '../../src/users/provisioning.ts';
 import { consolePerson, type ConsolePerson, signInHttp } from '../helpers/console.ts';
-import { type Page, text } from '../helpers/http-browser.ts';
+import { csrfOf, type Page, postWithCsrf, text } from '../helpers/http-browser.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 import { startSmtpServer } from '../helpers/smtp-server.ts';
 
 const AUTH = '/console/settings/authentication';
 const CONTACTS = `${AUTH}/it-contacts`;
-const csrfOf = (page: Page) => /name="_csrf" value="([^"]+)"/.exec(page.html)![1]!;
 /** The token with its first character changed (the last one of a base64url string may carry only padding bits). */
 const bend = (token: string) => (token.startsWith('A') ? 'B' : 'A') + token.slice(1);
 
@@ -47,7 +46,7 @@ describe('console: IT contacts', () => {
 
   function post(person: ConsolePerson, page: Page, action: string, fields: Record<string, string> = {}) {
     expect(page.html).toContain(`action="${action}"`);
-    return person.browser.request('POST', `${live.url}${action}`, { _csrf: csrfOf(page), ...fields });
+    return postWithCsrf(person.browser, page, `${live.url}${action}`, fields);
   }
   async function postAndFollow(person: ConsolePerson, page: Page, action: string, fields: Record<string, string> = {}) {
     const posted = await post(person, page, action, fields);

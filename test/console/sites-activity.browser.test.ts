@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consolePerson, launchChromium, newChromiumPage, runBrowserSuite, screenshotDir, shot, signInChromium, signInHttp } from '../helpers/console.ts';
+import { launchChromium, newChromiumPage, runBrowserSuite, screenshotDir, shot } from '../helpers/chromium.ts';
+import { consolePerson, signInChromium, signInHttp } from '../helpers/console.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 
 /**

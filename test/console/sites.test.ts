@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consolePerson, type ConsolePerson, signInHttp } from '../helpers/console.ts';
+import { consoleCsrf, consolePerson, type ConsolePerson, signInHttp } from '../helpers/console.ts';
 import { type Page, text } from '../helpers/http-browser.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 
@@ -242,7 +242,6 @@ describe('console: sites refuse who must not use them', () => {
 
   /** Sites, assignments, mappings and events: what a site form could change. */
   const snapshot = async () => JSON.stringify(await Promise.all(['sites', 'site_assignments', 'group_mappings', 'events'].map((table) => live.app.db.selectFrom(table as 'sites').selectAll().execute())));
-  const csrfOf = async (person: ConsolePerson) => /name="_csrf" value="([^"]+)"/.exec((await person.browser.get(`${live.url}/console/sign-out`)).html)?.[1] ?? '';
   const forms = (): Array<{ action: string; fields: Record<string, string> }> => [
     { action: '/console/sites', fields: { name: 'Bergen' } },
     { action: `/console/sites/${site.id}/rename`, fields: { name: 'Trondheim' } },
@@ -250,7 +249,7 @@ describe('console: sites refuse who must not use them', () => {
   ];
 
   it('a member who is not an admin gets 403 and changes nothing', async () => {
-    const token = await csrfOf(member);
+    const token = await consoleCsrf(live, member);
     expect(token).not.toBe('');
     for (const form of forms()) {
       const before = await snapshot();
@@ -262,7 +261,7 @@ describe('console: sites refuse who must not use them', () => {
   });
 
   it("an admin of another org gets 404 at this org's site ids and changes nothing", async () => {
-    const token = await csrfOf(outsider);
+    const token = await consoleCsrf(live, outsider);
     for (const form of forms().slice(1)) {
       const before = await snapshot();
       const res = await outsider.browser.request('POST', live.url + form.action, { ...form.fields, _csrf: token });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consolePerson, signInHttp } from '../helpers/console.ts';
-import { HttpBrowser, type Page, text } from '../helpers/http-browser.ts';
+import { HttpBrowser, postWithCsrf, text } from '../helpers/http-browser.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 
 const AUTH = '/console/settings/authentication';
@@ -21,14 +21,6 @@ describe('console: single sign-on section', () => {
   });
   afterAll(async () => live?.close());
 
-  const csrfOf = (page: Page) => {
-    const token = /name="_csrf" value="([^"]+)"/.exec(page.html)?.[1];
-    if (!token) throw new Error(`no CSRF field on ${page.url}`);
-    return token;
-  };
-  /** Posts to `path` with the CSRF field of `page`, as a form on that page would (the form need not be on it). */
-  const post = (browser: HttpBrowser, page: Page, path: string, fields: Record<string, string> = {}) =>
-    browser.request('POST', `${live.url}${path}`, { _csrf: csrfOf(page), ...fields });
   /** The SSO section's HTML (the data-refresh region). */
   const ssoSection = (html: string) => /<div data-refresh="sso">[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
   const setupButton = (html: string) => /<form[^>]*action="\/console\/settings\/authentication\/sso\/setup"[^>]*>[\s\S]*?<button[^>]*>[\s\S]*?<\/button>/.exec(html)?.[0] ?? '';
@@ -84,7 +76,7 @@ describe('console: single sign-on section', () => {
     const before = await snapshot(a.orgId);
     const forms = [[`${AUTH}/sso/setup`, {}], [`${AUTH}/sso/settings`, { auto_provision: '1' }], [`${AUTH}/sso/enforce`, {}], [`${AUTH}/certificates/renew`, {}]] as const;
     for (const [path, fields] of forms) {
-      const refused = await post(a.browser, page, path, fields);
+      const refused = await postWithCsrf(a.browser, page, path, fields);
       expect(refused.status, path).toBe(409);
       expect(text(refused.html), path).toContain("Single sign-on is not part of Plain Ltd's plan.");
     }
@@ -116,7 +108,7 @@ describe('console: single sign-on section', () => {
 
     // Whatever the page shows, the server checks the same rule: no link is made.
     const before = await snapshot(a.orgId);
-    const refused = await post(a.browser, page, `${AUTH}/sso/setup`);
+    const refused = await postWithCsrf(a.browser, page, `${AUTH}/sso/setup`);
     expect(refused.status).toBe(422);
     expect(text(ssoSection(refused.html))).toContain('Before single sign-on can be set up, Acme needs a verified domain');
     expect(refused.html).toContain('id="sso-setup-error"');
@@ -221,7 +213,7 @@ describe('console: single sign-on section', () => {
     expect(text(ssoSection(refused.html))).toContain('Single sign-on can only be required once a connection is active');
     expect(refused.html).toMatch(/name="enforce_sso" value="1" aria-invalid="true" aria-describedby="enforce_sso-error"/);
     expect((await a.browser.get(`${live.url}${AUTH}/sso/enforce`)).status).toBe(409);
-    expect((await post(a.browser, page, `${AUTH}/sso/enforce`)).status).toBe(409);
+    expect((await postWithCsrf(a.browser, page, `${AUTH}/sso/enforce`)).status).toBe(409);
     expect(await snapshot(a.orgId)).toEqual(before);
 
     // With an active connection: a confirmation page first, which changes nothing; Cancel goes back.
@@ -300,7 +292,7 @@ describe('console: single sign-on section', () => {
 
     // A member of the org: refused at sign-in, and every form answers 403 even with a valid form token.
     for (const [path, fields] of forms) {
-      const refused = await post(member.browser, memberPage, path, fields);
+      const refused = await postWithCsrf(member.browser, memberPage, path, fields);
       expect(refused.status, path).toBe(403);
       expect(text(refused.html)).toContain('Administrators only');
     }
@@ -316,12 +308,12 @@ describe('console: single sign-on section', () => {
     const other = await admin('eve@other.test', 'Other');
     const otherPage = await other.page();
     const otherBefore = await snapshot(other.orgId);
-    expect((await post(other.browser, otherPage, `${AUTH}/sso/settings`, { enforce_sso: '1' })).status).toBe(409);
-    expect((await post(other.browser, otherPage, `${AUTH}/sso/enforce`, {})).status).toBe(409);
-    expect((await post(other.browser, otherPage, `${AUTH}/sso/setup`, {})).status).toBe(422);
+    expect((await postWithCsrf(other.browser, otherPage, `${AUTH}/sso/settings`, { enforce_sso: '1' })).status).toBe(409);
+    expect((await postWithCsrf(other.browser, otherPage, `${AUTH}/sso/enforce`, {})).status).toBe(409);
+    expect((await postWithCsrf(other.browser, otherPage, `${AUTH}/sso/setup`, {})).status).toBe(422);
     expect(await snapshot(other.orgId)).toEqual(otherBefore);
     expect(await snapshot(a.orgId)).toEqual(before);
-    expect((await post(other.browser, otherPage, `${AUTH}/sso/settings`, {})).status).toBe(303);
+    expect((await postWithCsrf(other.browser, otherPage, `${AUTH}/sso/settings`, {})).status).toBe(303);
     expect(await organization(other.orgId)).toMatchObject({ auto_provision: false });
     expect(await organization(a.orgId)).toMatchObject({ auto_provision: true, enforce_sso: false });
   });

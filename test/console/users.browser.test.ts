@@ -2,7 +2,8 @@ import http from 'node:http';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consolePerson, launchChromium, newChromiumPage, runBrowserSuite, screenshotDir, shot, signInChromium } from '../helpers/console.ts';
+import { launchChromium, newChromiumPage, runBrowserSuite, screenshotDir, shot } from '../helpers/chromium.ts';
+import { consolePerson, signInChromium } from '../helpers/console.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 import { IDP, readRedirectRequest, samlResponse, type SpValues } from '../helpers/saml.ts';
 

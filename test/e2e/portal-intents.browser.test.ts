@@ -1,18 +1,14 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../src/crypto/self-signed.ts';
-import { ROOT_DIR } from '../../src/paths.ts';
+import { DESKTOP, launchChromium, runBrowserSuite, screenshotDir, sidewaysOverflow } from '../helpers/chromium.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 import { IDP } from '../helpers/saml.ts';
 
-const SHOTS = path.join(ROOT_DIR, 'test-results', 'screenshots', 'portal-intents');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium && !process.env.CI) console.warn(`browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 const BROWSER_TEST_MS = 60_000;
 const DAY = 86_400_000;
 const WIDTHS = [[1280, 800], [390, 844]] as const;
@@ -24,7 +20,7 @@ const bare = (pem: string) => pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, 
  * and phone widths (screenshots in test-results/screenshots/portal-intents/), with JavaScript (copy
  * buttons, messages to a framing app) and without it; and framed by the app.
  */
-describe.runIf(hasChromium || process.env.CI)('setup wizard in a real browser', () => {
+describe.runIf(runBrowserSuite)('setup wizard in a real browser', () => {
   let live: LiveApp;
   let dns: TestDnsServer;
   let browser: Browser;
@@ -32,9 +28,9 @@ describe.runIf(hasChromium || process.env.CI)('setup wizard in a real browser', 
   let appUrl: string;
   let orgId: string;
   let connectionId: string;
+  const SHOTS = screenshotDir('portal-intents');
 
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
     dns = await startDnsServer();
     live = await startLiveApp({ env: { DNS_SERVERS: dns.server } });
     // The app: a settings page that frames the wizard and keeps the messages it receives. On 127.0.0.1 with
@@ -67,10 +63,7 @@ describe.runIf(hasChromium || process.env.CI)('setup wizard in a real browser', 
     connectionId = created.body.id;
     expect((await live.api('POST', `/connections/${connectionId}/activate`)).status).toBe(200);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -92,11 +85,12 @@ describe.runIf(hasChromium || process.env.CI)('setup wizard in a real browser', 
     return { context, page };
   }
 
+  /** One screenshot at the page's own width (the name says which). */
   const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
   /** Nothing on the page is wider than the viewport (no sideways scrolling on a phone). */
   async function expectNoOverflow(page: Page) {
-    expect(await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBeLessThanOrEqual(0);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
   }
 
   it('domain verification: add a domain, copy the record, Verify against real DNS', async () => {
@@ -222,7 +216,7 @@ describe.runIf(hasChromium || process.env.CI)('setup wizard in a real browser', 
   }, BROWSER_TEST_MS);
 
   it('framed by the app: the wizard works inside its frame, and tells the app when a link could not open', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await browser.newContext({ viewport: DESKTOP });
     const page = await context.newPage();
     try {
       await page.goto(`${appUrl}/settings?portal=${encodeURIComponent(await link('domain_verification'))}`);

@@ -1,22 +1,13 @@
 import { X509Certificate } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_DIR } from '../../src/paths.ts';
+import { launchChromium, newChromiumPage, runBrowserSuite, screenshotDir, shot as shoot } from '../helpers/chromium.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 import { IDP } from '../helpers/saml.ts';
 import { startUpstreamOidc, type UpstreamOidc } from '../helpers/upstream-oidc.ts';
 import { ssoLink, ssoReadyOrg } from '../portal/sso-wizard.fixtures.ts';
 
-const SHOTS = path.join(ROOT_DIR, 'test-results', 'screenshots', 'portal-sso');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// CI always runs this suite (.ci/run installs chromium); a machine without chromium skips it, saying so.
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium && !process.env.CI) console.warn(`browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 const BROWSER_TEST_MS = 90_000;
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 
 /**
  * The `sso` setup wizard in headless Chromium, as an IT admin walks it: link -> provider -> instructions
@@ -25,44 +16,25 @@ const PHONE = { width: 390, height: 844 };
  * progress (tab closed, new link, continue, switch provider). Every step is photographed at 1280 and
  * 390 px wide, and checked for sideways scrolling on the phone.
  */
-describe.runIf(hasChromium || process.env.CI)('SSO setup wizard in a real browser', () => {
+describe.runIf(runBrowserSuite)('SSO setup wizard in a real browser', () => {
   let live: LiveApp;
   let browser: Browser;
   let simulatorMetadata: string;
+  const SHOTS = screenshotDir('portal-sso');
 
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
     live = await startLiveApp();
     simulatorMetadata = await (await fetch(`${live.url}/sso/simulator/metadata`)).text();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
     await live?.close();
   });
 
-  async function newPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: DESKTOP });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    // CSP violations and script errors show up in the console: a finished page has none.
-    page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
-    page.on('pageerror', (error) => errors.push(error.message));
-    return { context, page, errors };
-  }
-
-  /** Photographs the page at desktop and phone width, and checks that the phone never scrolls sideways. */
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: path.join(SHOTS, `${name}-1280.png`), fullPage: true });
-    await page.setViewportSize(PHONE);
-    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-    expect(overflow, `${name} scrolls sideways at 390 px`).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-390.png`), fullPage: true });
-    await page.setViewportSize(DESKTOP);
-  }
+  const newPage = () => newChromiumPage(browser);
+  /** Photographs the page at 1280 and 390 px (test-results/screenshots/portal-sso/), checking the phone never scrolls sideways. */
+  const shot = (page: Page, name: string) => shoot(page, SHOTS, name);
 
   const providerRadio = (page: Page, name: RegExp) => page.getByRole('group', { name: 'Identity provider' }).getByRole('radio', { name });
   const protocolRadio = (page: Page, name: RegExp) => page.getByRole('group', { name: 'Protocol' }).getByRole('radio', { name });

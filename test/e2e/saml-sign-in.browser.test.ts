@@ -1,18 +1,12 @@
 import http from 'node:http';
-import fs from 'node:fs';
 import path from 'node:path';
 import * as oidc from 'openid-client';
-import { type Browser, type BrowserContext, type Cookie, type Page, type Response, chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Cookie, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_DIR } from '../../src/paths.ts';
+import { launchChromium, runBrowserSuite, screenshotDir } from '../helpers/chromium.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 import { IDP, readRedirectRequest, type ResponseOverrides, samlResponse, type SpValues } from '../helpers/saml.ts';
 
-const SHOTS = path.join(ROOT_DIR, 'test-results', 'screenshots', 'saml-sign-in');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// CI always runs this suite (.ci/run installs chromium); a machine without chromium skips it, saying so.
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium && !process.env.CI) console.warn(`browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 /** OIDC Core §4 wants https for initiate_login_uri: Chromium never reaches this host, page.route answers for the app. */
 const INITIATE = 'https://workplace.test/start-login';
 // Generous: a loaded CI machine makes Chromium slow, and the known-bug test waits out a 5 s poll.
@@ -48,7 +42,7 @@ function recordAcs(page: Page, acsUrl: string): Response[] {
  * 127.0.0.1, the IdP and the app on localhost (another site). The IdP answers with a genuinely
  * cross-site form POST to the ACS, for which Chromium withholds Gatehouse's SameSite=Lax cookies.
  */
-describe.runIf(hasChromium || process.env.CI)('SAML sign-in in a real browser, the IdP on another site', () => {
+describe.runIf(runBrowserSuite)('SAML sign-in in a real browser, the IdP on another site', () => {
   let live: LiveApp;
   let browser: Browser;
   let idp: http.Server;
@@ -101,8 +95,9 @@ describe.runIf(hasChromium || process.env.CI)('SAML sign-in in a real browser, t
     expect(patched.body).toMatchObject({ state: 'active', saml: { sso_url: ssoUrl, sso_binding: 'redirect' } });
   }
 
+  const SHOTS = screenshotDir('saml-sign-in');
+
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
     live = await startLiveApp();
 
     idp = http.createServer((req, res) => {
@@ -143,10 +138,7 @@ describe.runIf(hasChromium || process.env.CI)('SAML sign-in in a real browser, t
     client = (await live.api('POST', '/clients', { name: 'Workplace', redirect_uris: [`${appUrl}/callback`], initiate_login_uri: INITIATE })).body;
     config = await oidc.discovery(new URL(live.url), client.client_id, client.client_secret, oidc.ClientSecretBasic(client.client_secret), { execute: [oidc.allowInsecureRequests] });
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

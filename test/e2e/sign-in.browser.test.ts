@@ -1,32 +1,26 @@
 import http from 'node:http';
-import fs from 'node:fs';
 import path from 'node:path';
 import * as oidc from 'openid-client';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_DIR } from '../../src/paths.ts';
+import { launchChromium, PHONE, runBrowserSuite, screenshotDir } from '../helpers/chromium.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 
-const SHOTS = path.join(ROOT_DIR, 'test-results', 'screenshots', 'sign-in');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// CI always runs this suite (.ci/run installs chromium); a machine without chromium skips it, saying so.
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium && !process.env.CI) console.warn(`browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 const PASSWORD = 'correct horse battery staple';
 
 /**
  * The sign-in pages in real headless Chromium, with the app on another origin (localhost vs
  * 127.0.0.1), as a person sees them: CSP, cookies and redirects enforced by a real browser.
  */
-describe.runIf(hasChromium || process.env.CI)('sign-in in a real browser', () => {
+describe.runIf(runBrowserSuite)('sign-in in a real browser', () => {
   let live: LiveApp;
   let browser: Browser;
   let app: http.Server;
   let appUrl: string;
   const callbacks: URL[] = [];
+  const SHOTS = screenshotDir('sign-in');
 
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
     live = await startLiveApp();
     // The "app": another origin that receives the authorization response.
     app = http.createServer((req, res) => {
@@ -38,10 +32,7 @@ describe.runIf(hasChromium || process.env.CI)('sign-in in a real browser', () =>
     });
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
     appUrl = `http://localhost:${(app.address() as { port: number }).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -54,7 +45,7 @@ describe.runIf(hasChromium || process.env.CI)('sign-in in a real browser', () =>
     const invitation = (await live.api('POST', `/organizations/${orgId}/invitations`, { email: 'ada@acme.test', role: 'admin' })).body;
     const client = (await live.api('POST', '/clients', { name: 'Workplace', redirect_uris: [`${appUrl}/callback`] })).body;
 
-    const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+    const page = await (await browser.newContext({ viewport: PHONE })).newPage();
     await page.goto(invitation.accept_url);
     await page.screenshot({ path: path.join(SHOTS, '1-invitation.png'), fullPage: true });
     await page.getByLabel('First name').fill('Ada');

@@ -11,9 +11,6 @@ export const FORGED_CSRF = 'forged-token-forged-token-forged-token-xxxx';
 /** The page with every form's CSRF field replaced by a forged value. */
 export const forge = (page: Page): Page => ({ ...page, html: page.html.replace(/name="_csrf" value="[^"]*"/g, `name="_csrf" value="${FORGED_CSRF}"`) });
 
-/** The form token of a page (the first form's). */
-export const csrfOf = (page: Page): string => /name="_csrf" value="([^"]+)"/.exec(page.html)![1]!;
-
 /** The text of each row of the page's first table body; like a phone, each cell's data-label before it. */
 export function rows(html: string): string[] {
   const body = /<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';

@@ -1,19 +1,9 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { type Browser, type BrowserContext, type Page as ChromiumPage, chromium } from 'playwright-core';
+import type { Page as ChromiumPage } from 'playwright-core';
 import { expect } from 'vitest';
-import { ROOT_DIR } from '../../src/paths.ts';
-import { HttpBrowser, type Page, text } from './http-browser.ts';
+import { csrfOf, HttpBrowser, type Page, text } from './http-browser.ts';
 import type { LiveApp } from './live-app.ts';
 
 export const CONSOLE_PASSWORD = 'correct horse battery staple';
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** CI always runs browser suites (.ci/run installs chromium); a machine without it skips them, saying so. */
-export const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium && !process.env.CI) console.warn(`browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-export const runBrowserSuite = hasChromium || Boolean(process.env.CI);
-export const DESKTOP = { width: 1280, height: 900 };
-export const PHONE = { width: 390, height: 844 };
 
 export interface ConsolePerson {
   orgId: string;
@@ -51,21 +41,14 @@ export async function signInHttp(live: LiveApp, person: { browser: HttpBrowser; 
   return person.browser.follow(after.location!);
 }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
-}
-
-/** A fresh browser context and page, collecting console errors and CSP violations (a finished page has none). */
-export async function newChromiumPage(browser: Browser): Promise<{ context: BrowserContext; page: ChromiumPage; errors: string[] }> {
-  const context = await browser.newContext({ viewport: DESKTOP });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
-  page.on('pageerror', (error) => errors.push(error.message));
-  return { context, page, errors };
+/** The form token of `person`'s console session, read from the sign-out page; '' when that page has none. */
+export async function consoleCsrf(live: LiveApp, person: { browser: HttpBrowser }): Promise<string> {
+  const page = await person.browser.get(`${live.url}/console/sign-out`);
+  try {
+    return csrfOf(page);
+  } catch {
+    return '';
+  }
 }
 
 /** Signs `email` in to the console in Chromium, from /console through the email and password pages. */
@@ -76,21 +59,4 @@ export async function signInChromium(page: ChromiumPage, live: LiveApp, email: s
   await page.getByLabel('Password').fill(CONSOLE_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${live.url}/console`);
-}
-
-/** Where a suite's screenshots go: test-results/screenshots/<suite>/. */
-export function screenshotDir(suite: string): string {
-  const dir = path.join(ROOT_DIR, 'test-results', 'screenshots', suite);
-  fs.mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-/** Photographs the page at desktop and phone width, and checks that the phone never scrolls sideways. */
-export async function shot(page: ChromiumPage, dir: string, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(dir, `${name}-1280.png`), fullPage: true });
-  await page.setViewportSize(PHONE);
-  const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-  expect(overflow, `${name} scrolls sideways at 390 px`).toBeLessThanOrEqual(0);
-  await page.screenshot({ path: path.join(dir, `${name}-390.png`), fullPage: true });
-  await page.setViewportSize(DESKTOP);
 }

@@ -94,3 +94,18 @@ export class HttpBrowser {
 }
 
 export const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
+
+/** The CSRF field of a page's forms (the first form's); throws when the page has none. */
+export function csrfOf(page: Page): string {
+  const token = /name="_csrf" value="([^"]+)"/.exec(page.html)?.[1];
+  if (!token) throw new Error(`no CSRF field on ${page.url}`);
+  return token;
+}
+
+/**
+ * Posts `fields` to `url` (a path is taken relative to the page) with the page's CSRF field, as a form on
+ * that page would; the form need not be on it.
+ */
+export function postWithCsrf(browser: HttpBrowser, page: Page, url: string, fields: Record<string, string> = {}): Promise<Page> {
+  return browser.request('POST', new URL(url, page.url).href, { _csrf: csrfOf(page), ...fields });
+}

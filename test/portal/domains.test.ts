@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { text } from '../helpers/http-browser.ts';
+import { csrfOf, text } from '../helpers/http-browser.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
-import { csrfOf, listen, openPortal, type PortalServer, post, snapshot } from './portal-helpers.ts';
+import { listen, openPortal, type PortalServer, post, snapshot } from './portal-helpers.ts';
 
 /**
  * The domain_verification intent (/portal/domains) against a real DNS server on loopback: add a domain,

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { expect } from 'vitest';
 import type { PortalIntent } from '../../src/db/schema.ts';
-import { HttpBrowser, type Page } from '../helpers/http-browser.ts';
+import { HttpBrowser, type Page, postWithCsrf } from '../helpers/http-browser.ts';
 import type { TestApp } from '../helpers/test-app.ts';
 
 export interface PortalServer {
@@ -52,18 +52,11 @@ export async function snapshot(t: TestApp): Promise<Record<string, unknown[]>> {
   return out;
 }
 
-/** The CSRF field of a page's forms. */
-export function csrfOf(page: Page): string {
-  const token = /name="_csrf" value="([^"]+)"/.exec(page.html)?.[1];
-  if (!token) throw new Error(`no CSRF field on ${page.url}`);
-  return token;
-}
-
 /** Posts a form of `page` to exactly `path` (HttpBrowser.submit matches actions by substring) with the page's CSRF field. */
 export function post(browser: HttpBrowser, page: Page, path: string, fields: Record<string, string> = {}): Promise<Page> {
   const action = new RegExp(`<form[^>]*action="${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`);
   if (!action.test(page.html)) throw new Error(`no form posting to ${path} on ${page.url}`);
-  return browser.request('POST', new URL(path, page.url).href, { _csrf: csrfOf(page), ...fields });
+  return postWithCsrf(browser, page, path, fields);
 }
 
 /** An org with SSO, a verified domain and an IT contact (what `sso` and `certificate_renewal` links need). */

@@ -4,7 +4,7 @@
  * forms posted exactly as served.
  */
 import { expect } from 'vitest';
-import { HttpBrowser, type Page } from '../helpers/http-browser.ts';
+import { HttpBrowser, type Page, postWithCsrf } from '../helpers/http-browser.ts';
 import type { LiveApp } from '../helpers/live-app.ts';
 
 /** An org with the SSO plan, a verified domain and an IT contact. */
@@ -30,16 +30,10 @@ export async function openWizard(live: LiveApp, organizationId: string, browser 
   return { browser, page };
 }
 
-export const csrfOf = (page: Page): string => {
-  const token = /name="_csrf" value="([^"]+)"/.exec(page.html)?.[1];
-  if (!token) throw new Error(`no CSRF field on ${page.url}`);
-  return token;
-};
-
 /** Posts the page's form whose action is exactly `path`, with the page's CSRF field. */
 export function submitForm(browser: HttpBrowser, page: Page, path: string, fields: Record<string, string> = {}): Promise<Page> {
   if (!page.html.includes(`action="${path}"`)) throw new Error(`no form posting to ${path} on ${page.url}:\n${page.html.slice(0, 1500)}`);
-  return browser.request('POST', new URL(path, page.url).href, { _csrf: csrfOf(page), ...fields });
+  return postWithCsrf(browser, page, path, fields);
 }
 
 /** Follows a 303 and answers the page it leads to. */

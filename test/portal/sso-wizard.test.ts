@@ -2,10 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulatorConnection } from '../../src/sso/simulator/simulator-connection.ts';
 import { IDP } from '../helpers/saml.ts';
-import { HttpBrowser, type Page, text } from '../helpers/http-browser.ts';
+import { csrfOf, HttpBrowser, type Page, text } from '../helpers/http-browser.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 import { startUpstreamOidc, type UpstreamOidc } from '../helpers/upstream-oidc.ts';
-import { after, connectionIdIn, cookieHeader, csrfOf, openWizard, ssoReadyOrg, stepOf, submitForm } from './sso-wizard.fixtures.ts';
+import { after, connectionIdIn, cookieHeader, openWizard, ssoReadyOrg, stepOf, submitForm } from './sso-wizard.fixtures.ts';
 
 /**
  * The `sso` intent of the setup wizard over real HTTP, as an IT admin's browser drives it: provider ->
