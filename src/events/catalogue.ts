@@ -13,7 +13,7 @@ export interface EventCatalogue {
   'it_contact.created': { it_contact_id: string; email: string };
   'it_contact.deleted': { it_contact_id: string; email: string };
   'site.created': { site_id: string; name: string };
-  'site.updated': { site_id: string; name: string };
+  'site.updated': { site_id: string; name: string; previous_name: string };
   'site.deleted': { site_id: string; name: string };
   'user.created': { user_id: string; email: string };
   'user.email_changed': { user_id: string; previous_email: string; email: string };

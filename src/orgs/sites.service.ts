@@ -55,7 +55,7 @@ export async function renameSite(db: Executor, { ctx, actor }: Call, id: string,
   await assertNameFree(db, site.organization_id, name, id);
   const updated = { ...site, name, updated_at: ctx.clock.now().toISOString() };
   await db.updateTable('sites').set({ name, updated_at: updated.updated_at }).where('id', '=', id).execute();
-  await recordEvent(db, ctx.clock, { type: 'site.updated', organizationId: site.organization_id, actor, data: { site_id: id, name } });
+  await recordEvent(db, ctx.clock, { type: 'site.updated', organizationId: site.organization_id, actor, data: { site_id: id, name, previous_name: site.name } });
   return updated;
 }
 

@@ -108,7 +108,7 @@ describe('console: activity log', () => {
       'Sign-in refused for Grace Hopper: wrong password',
       'Alan Turing’s role changed from member to admin by Ada Lovelace',
       'Grace Hopper assigned to “Berlin Mitte” as member through the management API',
-      'Site renamed to “Berlin Mitte” by Ada Lovelace',
+      'Site “Berlin” renamed to “Berlin Mitte” by Ada Lovelace',
       'Site “Berlin” created by Ada Lovelace',
       'Ada Lovelace signed in with a password to the Gatehouse console',
     ];
@@ -144,7 +144,7 @@ describe('console: activity log', () => {
     const signIns = sentences(await log('?type=sign-ins'));
     expect(signIns).toHaveLength(4);
     expect(signIns.every((s) => / signed in with | accepted the sign-in of /.test(s))).toBe(true);
-    expect(sentences(await log('?type=site.updated'))).toEqual(['Site renamed to “Berlin Mitte” by Ada Lovelace']);
+    expect(sentences(await log('?type=site.updated'))).toEqual(['Site “Berlin” renamed to “Berlin Mitte” by Ada Lovelace']);
     const admin = sentences(await log('?type=admin'));
     expect(admin).toContain('Site “Berlin” created by Ada Lovelace');
     expect(admin).toContain('Domain sso.acme.test verified manually through the management API');

@@ -114,7 +114,7 @@ describe('console: sites', () => {
     expect(rowOf(after, 'Cambridge research lab')).toContain('1 person');
     expect((await live.api('GET', `/sites/${site.id}`)).body.name).toBe('Cambridge research lab');
     const event = (await live.api('GET', `/events?organization_id=${orgId}&types=site.updated`)).body.data.at(-1);
-    expect(event).toMatchObject({ actor: { type: 'user', id: admin.userId }, data: { site_id: site.id, name: 'Cambridge research lab' } });
+    expect(event).toMatchObject({ actor: { type: 'user', id: admin.userId }, data: { site_id: site.id, name: 'Cambridge research lab', previous_name: 'Cambridge lab' } });
   });
 
   it('deletes a site with people assigned only after a confirmation that says how many lose it', async () => {

@@ -25,7 +25,7 @@ describe('sites API', () => {
     before = (await allEvents(t)).length;
     const renamed = await t.api.patch(`/api/v1/sites/${id}`, { name: 'London' }).expect(200);
     expect(renamed.body).toEqual({ ...created.body, name: 'London', updated_at: '2026-12-01T09:01:00.000Z' });
-    expect(await eventsSince(t, before)).toEqual([{ type: 'site.updated', organization_id: acme, actor_type: 'api_key', data: { site_id: id, name: 'London' } }]);
+    expect(await eventsSince(t, before)).toEqual([{ type: 'site.updated', organization_id: acme, actor_type: 'api_key', data: { site_id: id, name: 'London', previous_name: 'London HQ' } }]);
     await t.api.get(`/api/v1/sites/${id}`).expect(200, renamed.body);
 
     // The same name again is no change and no event; a change of case is a rename of its own.

@@ -88,7 +88,8 @@ export function describeEvent(event: ActivityEvent, names: ActivityNames, organi
     case 'it_contact.created': return line(`${str(d.email)} added as an IT contact${by}`);
     case 'it_contact.deleted': return line(`${str(d.email)} removed from the IT contacts${by}`, 'warning');
     case 'site.created': return line(`Site ${quoted(str(d.name))} created${by}`, 'success');
-    case 'site.updated': return line(`Site renamed to ${quoted(str(d.name))}${by}`);
+    // Events from before previous_name was recorded name only the new name.
+    case 'site.updated': return line(d.previous_name ? `Site ${quoted(str(d.previous_name))} renamed to ${quoted(str(d.name))}${by}` : `Site renamed to ${quoted(str(d.name))}${by}`);
     case 'site.deleted': return line(`Site ${quoted(str(d.name))} deleted${by}, with everyone’s assignment to it`, 'warning');
     case 'user.created': return line(`Account created for ${who()} (${str(d.email)})`, 'success');
     case 'user.email_changed': return line(`${possessive(who())} email address changed from ${str(d.previous_email)} to ${str(d.email)}${by}`);
