@@ -326,6 +326,23 @@ describe('console: users', () => {
       const page = await get(admin, `/console/users/${dora}`);
       expect(text(page.html)).toContain('Disabled by an admin since');
       expect(rows((await get(admin, '/console/users?q=dora')).html)[0]).toContain('State: Disabled by an admin');
+
+      // Someone the directory disabled can be kept disabled: the directory's later "active" no longer enables them.
+      const eve = await scim('POST', '/Users', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'eve@acme.test', active: true,
+        name: { givenName: 'Eve', familyName: 'Directory' }, emails: [{ value: 'eve@acme.test', type: 'work', primary: true }],
+      });
+      const eveId = (await live.api('GET', '/users?email=eve@acme.test')).body.data[0].id;
+      expect((await patchActive(eve.body.id, false)).status).toBe(200);
+      const evePage = await get(admin, `/console/users/${eveId}`);
+      expect(text(evePage.html)).toContain('Keep disabled makes it an administrator\'s decision');
+      expect(evePage.html).toContain(`href="/console/users/${eveId}/disable"`);
+      const keep = await get(admin, `/console/users/${eveId}/disable`);
+      await after(admin, await admin.browser.submit(keep, `/users/${eveId}/disable`, {}));
+      expect(await membership(orgId, eveId)).toMatchObject({ state: 'disabled', disabled_by: 'admin' });
+      expect((await patchActive(eve.body.id, true)).status).toBe(200);
+      expect(await membership(orgId, eveId)).toMatchObject({ state: 'disabled', disabled_by: 'admin' });
+      expect(text((await get(admin, `/console/users/${eveId}`)).html)).not.toContain('Keep disabled');
     });
   });
 });
