@@ -9,6 +9,8 @@ import { createBackgroundWorker } from '../background-worker.ts';
 const BACKOFF_MS = [60_000, 300_000, 900_000, 3_600_000, 14_400_000, 43_200_000];
 export const MAX_ATTEMPTS = 10;
 const POLL_MS = 30_000;
+/** How long a claimed mail is hidden from other replicas' senders while this one sends it. */
+export const CLAIM_MS = 5 * 60_000;
 const BATCH = 50;
 
 export interface MailSender {
@@ -92,6 +94,17 @@ export function createMailSender(deps: {
         }
         continue;
       }
+      // Claim the mail before sending it: one conditional update moves it out of every sender's due list
+      // for CLAIM_MS, and only the sender whose update matched the row as read goes on. Replicas polling
+      // one outbox so send each mail once; a sender that dies mid-send leaves it due again after CLAIM_MS.
+      const claim = await db
+        .updateTable('mail_outbox')
+        .set({ next_attempt_at: new Date(clock.now().getTime() + CLAIM_MS).toISOString() })
+        .where('id', '=', mail.id)
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '=', mail.next_attempt_at)
+        .executeTakeFirst();
+      if (Number(claim.numUpdatedRows) === 0) continue;
       try {
         const body = JSON.parse(box.open(mail.body_sealed ?? '', `mail:${mail.id}`)) as { text: string; html?: string };
         await transport.sendMail({ from, to: mail.to_address, subject: mail.subject, text: body.text, html: body.html });

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp, type Gatehouse } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { cancelMail, enqueueMail, type OutgoingMail } from '../../src/mail/outbox.ts';
-import { MAX_ATTEMPTS } from '../../src/mail/sender.ts';
+import { CLAIM_MS, MAX_ATTEMPTS } from '../../src/mail/sender.ts';
 import { createOrg } from '../helpers/api.ts';
 import { rawDatabase } from '../helpers/raw-database.ts';
 import { useSmtpApp } from '../helpers/smtp-app.ts';
@@ -80,6 +80,30 @@ describe('mail outbox and sender', () => {
     t.clock.advance(HOUR);
     expect(await t.app.mail.flush()).toEqual({ sent: 0, failed: 0 });
     expect(smtp.received).toHaveLength(2);
+  });
+
+  it('two replicas sending from one outbox at the same moment deliver each mail once', async () => {
+    const other = reopen(t, { SMTP_URL: smtp.url });
+    try {
+      const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => enqueue(t, mailTo(`person${i}@acme.test`))));
+      const [a, b] = await Promise.all([t.app.mail.flush(), other.mail.flush()]);
+      expect(a.sent + b.sent).toBe(20);
+      expect(smtp.received).toHaveLength(20);
+      expect(new Set(smtp.received.map((m) => m.to.join(','))).size).toBe(20);
+      for (const id of ids) expect((await outboxRow(t, id)).status).toBe('sent');
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('a mail claimed by a sender that died mid-send is sent by another once the claim runs out', async () => {
+    const id = await enqueue(t, mailTo('ada@acme.test'));
+    // What a sender leaves behind when its process ends between the claim and the send.
+    await t.app.db.updateTable('mail_outbox').set({ next_attempt_at: new Date(t.clock.now().getTime() + CLAIM_MS).toISOString() }).where('id', '=', id).execute();
+    expect(await t.app.mail.flush()).toEqual({ sent: 0, failed: 0 });
+    t.clock.advance(CLAIM_MS);
+    expect(await t.app.mail.flush()).toEqual({ sent: 1, failed: 0 });
+    expect(smtp.received.map((m) => m.to)).toEqual([['ada@acme.test']]);
   });
 
   it('sends only mail that is due, oldest first, and never cancelled mail', async () => {
