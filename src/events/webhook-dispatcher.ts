@@ -14,6 +14,8 @@ import { signWebhook } from './webhook-signature.ts';
 export const RETRY_DELAYS_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 export const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
 const TIMEOUT_MS = 10_000;
+/** How long a claimed delivery is hidden from other replicas' dispatchers while this one sends it (> TIMEOUT_MS). */
+export const CLAIM_MS = 5 * 60_000;
 const PARALLEL = 8;
 const POLL_MS = 10_000;
 
@@ -42,10 +44,22 @@ export interface WebhookDispatcher {
 
 export function createWebhookDispatcher(deps: { db: Db; clock: Clock; box: SecretBox; log: Logger }): WebhookDispatcher {
   const { db, clock, box, log } = deps;
-  async function attempt(delivery: WebhookDelivery): Promise<boolean> {
+  /** true: delivered; false: a failed attempt; undefined: another dispatcher (a replica) claimed it first. */
+  async function attempt(delivery: WebhookDelivery): Promise<boolean | undefined> {
     const endpoint = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', delivery.endpoint_id).executeTakeFirst();
     const event = await db.selectFrom('events').selectAll().where('id', '=', delivery.event_id).executeTakeFirst();
     if (!endpoint || !event) return false;
+    // Claim the delivery before sending it, as the mail sender does: one conditional update hides it from
+    // every dispatcher's due list for CLAIM_MS, and only the one whose update matched the row as read
+    // sends. Replicas so deliver each event once; a dispatcher that dies mid-send leaves it due again.
+    const claim = await db
+      .updateTable('webhook_deliveries')
+      .set({ next_attempt_at: new Date(clock.now().getTime() + CLAIM_MS).toISOString() })
+      .where('id', '=', delivery.id)
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '=', delivery.next_attempt_at)
+      .executeTakeFirst();
+    if (Number(claim.numUpdatedRows) === 0) return undefined;
     const body = JSON.stringify({ type: event.type, timestamp: event.created_at, data: toActivityEvent(event) });
     // The signature's timestamp is the real sending time: receivers check it against their clock.
     const timestamp = Math.floor(Date.now() / 1000);
@@ -114,7 +128,7 @@ export function createWebhookDispatcher(deps: { db: Db; clock: Clock; box: Secre
       if (!due.length) break;
       after = due[due.length - 1]!.id;
       const results = await Promise.all(due.map((d) => attempt(d).catch((err) => (log.error({ err }, 'webhook delivery crashed'), false))));
-      for (const ok of results) if (ok) succeeded++; else failed++;
+      for (const ok of results) if (ok === true) succeeded++; else if (ok === false) failed++;
     }
     return { succeeded, failed };
   }

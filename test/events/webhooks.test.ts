@@ -356,6 +356,21 @@ describe('webhooks', () => {
       await other.close();
     }
   });
+
+  it('two replicas dispatching from one database at the same moment deliver each event once', async () => {
+    const config = loadConfig({ GATEHOUSE_DATA_DIR: t.dir, GATEHOUSE_SECRET: TEST_SECRET, PORT: '8080', GATEHOUSE_BASE_URL: 'http://gatehouse.test', GATEHOUSE_MODE: 'development' });
+    const other = createApp(config, { clock: t.clock, logger: pino({ level: 'silent' }) });
+    try {
+      await createWebhook(t, rx.url, ['organization.created']);
+      for (let i = 0; i < 12; i++) await createOrg(t, `Org ${i}`);
+      const [a, b] = await Promise.all([t.app.webhooks.flush(), other.webhooks.flush()]);
+      expect(a.succeeded + b.succeeded).toBe(12);
+      expect(rx.received).toHaveLength(12);
+      expect(new Set(rx.received.map((hit) => hit.headers['webhook-id'])).size).toBe(12);
+    } finally {
+      await other.stop();
+    }
+  });
 });
 
 describe('webhooks across a restart', () => {
