@@ -16,6 +16,7 @@ import { createInvitation } from './users/invitations.service.ts';
 import { recordEvent } from './events/activity.ts';
 import { createClient, toClientView } from './provider/clients.service.ts';
 import { rotateSigningKeys } from './provider/signing-keys.ts';
+import { rotateSpKeys } from './sso/saml/sp-keys.ts';
 import { createPortalLink } from './portal/portal-links.service.ts';
 import { formatCheckReport, undeliveredAlertMails } from './monitor/check-report.ts';
 import type { PortalIntent } from './db/schema.ts';
@@ -45,6 +46,8 @@ const USAGE = `Usage: gatehouse <command> [options]   (add --json for machine-re
   portal-link --org ORG_ID --intent sso|dsync|domain_verification|certificate_renewal [--return-url URL]
                                                  a setup wizard link for the customer's IT admin (opens once)
   keys rotate                                    add new token signing keys; the old ones stay published a day
+  saml-keys rotate                               new SAML SP signing and encryption keys; the old ones stay in
+                                                 SP metadata (and decrypt) for 30 days while IdPs re-read it
   monitor run                                    check certificate expiry now; print what was found and sent
   backup FILE                                    copy the live database to FILE (SQLite online backup)
 
@@ -187,6 +190,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'keys rotate': {
         const { added, retired } = await gh.uow((trx) => rotateSigningKeys(trx, gh.ctx.clock, gh.ctx.box));
         print(`Added signing keys ${added.join(', ')}. Retired ${retired.join(', ') || 'none'}: still published for a day so tokens they signed keep verifying. Running servers switch within a minute.`, { added, retired });
+        break;
+      }
+      case 'saml-keys rotate': {
+        const { added, retired, unpublishAfter } = await gh.uow(async (trx) => {
+          const rotated = await rotateSpKeys(trx, gh.ctx.clock, gh.ctx.box);
+          await recordEvent(trx, gh.ctx.clock, { type: 'saml_sp_key.rotated', organizationId: null, actor: call.actor, data: { added: rotated.added, retired: rotated.retired, unpublish_after: rotated.unpublishAfter } });
+          return rotated;
+        });
+        print(`Added SAML SP keys ${added.join(', ')}. Retired ${retired.join(', ') || 'none'}: still in SP metadata, and still decrypting, until ${unpublishAfter}, so IdPs that re-read metadata pick up the new certificates without a failed sign-in. IdPs configured by hand need the new signing and encryption certificates from SP metadata before then. Running servers switch within a minute.`, { added, retired, unpublish_after: unpublishAfter });
         break;
       }
       case 'monitor run': {

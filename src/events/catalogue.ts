@@ -67,6 +67,7 @@ export interface EventCatalogue {
   // Gatehouse's own SAML SP certificates (organization_id null: the operator renews them).
   'saml_sp_key.certificate_expiring': { sp_key_id: string; use: string; fingerprint_sha256: string; not_after: string; days_until_expiry: number };
   'saml_sp_key.certificate_expired': { sp_key_id: string; use: string; fingerprint_sha256: string; not_after: string };
+  'saml_sp_key.rotated': { added: string[]; retired: string[]; unpublish_after: string };
   'portal_link.created': { portal_link_id: string; intent: string };
   'portal_link.revoked': { portal_link_id: string; intent: string };
   'portal_link.opened': { portal_link_id: string; intent: string };
@@ -127,7 +128,7 @@ export const EVENT_TYPES = [
   'connection.created', 'connection.updated', 'connection.activated', 'connection.test_succeeded', 'connection.deactivated', 'connection.deleted',
   'connection.metadata_refreshed', 'connection.metadata_refresh_failed', 'sso.signin_failed', 'sso.signin_succeeded',
   'connection.certificate_expiring', 'connection.certificate_expired', 'connection.certificate_renewed',
-  'saml_sp_key.certificate_expiring', 'saml_sp_key.certificate_expired',
+  'saml_sp_key.certificate_expiring', 'saml_sp_key.certificate_expired', 'saml_sp_key.rotated',
   'portal_link.created', 'portal_link.revoked', 'portal_link.opened', 'portal_link.sent',
   'connection.certificate_added', 'connection.certificate_removed',
 ] as const satisfies readonly EventType[];

@@ -142,7 +142,7 @@ async function checkSpCertificate(deps: CheckDeps, cert: SpCertificate, now: Dat
     // No org IT contact owns Gatehouse's own keys: the operator hears about them in the log.
     deps.log.warn(
       { sp_key_id: cert.sp_key_id, use: cert.use, fingerprint: cert.fingerprint_sha256, not_after: cert.not_after, threshold: threshold.key },
-      `${label} ${threshold.expired ? 'expired' : 'expires'} ${result.expiry}: rotate Gatehouse's SAML SP keys before IdPs refuse its requests or cannot encrypt to it`,
+      `${label} ${threshold.expired ? 'expired' : 'expires'} ${result.expiry}: rotate Gatehouse's SAML SP keys (gatehouse saml-keys rotate) before IdPs refuse its requests or cannot encrypt to it`,
     );
   }
   return { ...result, ...outcome };

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { cli } from '../helpers/cli.ts';
+import { IDP } from '../helpers/saml.ts';
 
 describe('gatehouse CLI', () => {
   let dir: string;
@@ -62,6 +63,44 @@ describe('gatehouse CLI', () => {
     const invite = await cli(env, 'invite', '--org', orgId, '--email', 'ann@acme.com', '--role', 'admin', '--json');
     expect(invite.code).toBe(0);
     expect(JSON.parse(invite.out)).toMatchObject({ email: 'ann@acme.com', role: 'admin', accept_url: expect.stringMatching(/^http:\/\/localhost:8080\/invitations\/inv_/) });
+  });
+
+  it('rotates the SAML SP keys: SP metadata publishes old and new certificates for the overlap', async () => {
+    const app = createApp(loadConfig({ ...env, LOG_LEVEL: 'silent' }));
+    await app.start({ listen: false });
+    const keyOf = (json: string) => JSON.parse(json) as { added: string[]; retired: string[]; unpublish_after: string };
+    try {
+      const http = supertest(app.koa.callback());
+      const key = JSON.parse((await cli(env, 'api-key', 'create', '--name', 'k', '--json')).out).key as string;
+      const org = JSON.parse((await cli(env, 'org', 'create', '--name', 'Acme', '--sso', '--json')).out).id as string;
+      const connection = await http.post(`/api/v1/organizations/${org}/connections`).set('Authorization', `Bearer ${key}`)
+        .send({ type: 'saml', provider: 'okta', saml: { idp_entity_id: 'https://idp.acme.test', sso_url: 'https://idp.acme.test/sso', certificates: [IDP.certificate] } });
+      expect(connection.status).toBe(201);
+      const certificatesIn = async () => ((await http.get(`/sso/saml/${connection.body.id}/metadata`).expect(200)).text.match(/<ds:X509Certificate>/g) ?? []).length;
+      expect(await certificatesIn()).toBe(2);
+
+      const rotated = await cli(env, 'saml-keys', 'rotate', '--json');
+      expect(rotated.code).toBe(0);
+      const { added, retired, unpublish_after } = keyOf(rotated.out);
+      expect(added).toHaveLength(2);
+      expect(retired).toHaveLength(2);
+      expect(Date.parse(unpublish_after) - Date.now()).toBeGreaterThan(29 * 86_400_000);
+      // The server reads SP keys once a minute; a fresh app on the same data sees both generations now.
+      const fresh = createApp(loadConfig({ ...env, LOG_LEVEL: 'silent' }));
+      await fresh.start({ listen: false });
+      try {
+        const metadata = (await supertest(fresh.koa.callback()).get(`/sso/saml/${connection.body.id}/metadata`).expect(200)).text;
+        expect((metadata.match(/<ds:X509Certificate>/g) ?? []).length).toBe(4);
+      } finally {
+        await fresh.stop();
+      }
+      const human = await cli(env, 'saml-keys', 'rotate');
+      expect(human.out).toMatch(/^Added SAML SP keys spk_\w+, spk_\w+\. Retired spk_\w+, spk_\w+: still in SP metadata/);
+      const events = await app.db.selectFrom('events').select(['type', 'actor_type']).where('type', '=', 'saml_sp_key.rotated').execute();
+      expect(events).toEqual([{ type: 'saml_sp_key.rotated', actor_type: 'operator' }, { type: 'saml_sp_key.rotated', actor_type: 'operator' }]);
+    } finally {
+      await app.stop();
+    }
   });
 
   it('refuses bad commands with a usage message and a non-zero code', async () => {

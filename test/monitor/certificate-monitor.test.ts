@@ -282,7 +282,7 @@ describe('certificate monitor', () => {
     }]);
     const warnings = h.logs.filter((l) => l.level === 40 && l.sp_key_id === 'spk_CURRENT');
     expect(warnings.map((l) => l.msg)).toEqual([
-      "Gatehouse SP signing certificate expires in 13 days, on 2026-12-14 09:00 UTC: rotate Gatehouse's SAML SP keys before IdPs refuse its requests or cannot encrypt to it",
+      "Gatehouse SP signing certificate expires in 13 days, on 2026-12-14 09:00 UTC: rotate Gatehouse's SAML SP keys (gatehouse saml-keys rotate) before IdPs refuse its requests or cannot encrypt to it",
     ]);
     await check();
     expect(h.logs.filter((l) => l.level === 40 && l.sp_key_id === 'spk_CURRENT')).toHaveLength(1);

@@ -114,7 +114,7 @@ export const ACTIVITY_CATEGORIES: readonly ActivityCategory[] = [
 
 /** Events of the operator alone (organization_id null): no org's log shows them. */
 export const OPERATOR_EVENT_TYPES: readonly EventType[] = [
-  'api_key.created', 'client.created', 'client.deleted', 'webhook.created', 'webhook.deleted', 'saml_sp_key.certificate_expiring', 'saml_sp_key.certificate_expired',
+  'api_key.created', 'client.created', 'client.deleted', 'webhook.created', 'webhook.deleted', 'saml_sp_key.certificate_expiring', 'saml_sp_key.certificate_expired', 'saml_sp_key.rotated',
 ];
 
 /** The event types a filter value stands for: a category key, one type, or nothing (every type). */

@@ -173,6 +173,7 @@ export function describeEvent(event: ActivityEvent, names: ActivityNames, organi
     case 'connection.certificate_removed': return line(`Signing certificate removed from ${conn()}${by} (it was valid until ${day(d.not_after)})`);
     case 'saml_sp_key.certificate_expiring': return line(`Gatehouse’s SAML ${str(d.use)} certificate expires in ${plural(Number(d.days_until_expiry ?? 0), 'day')}`, 'warning');
     case 'saml_sp_key.certificate_expired': return line(`Gatehouse’s SAML ${str(d.use)} certificate expired`, 'danger');
+    case 'saml_sp_key.rotated': return line('Gatehouse’s SAML keys rotated');
     case 'portal_link.created': return line(`Setup link for ${intent(d)} created${by}`);
     case 'portal_link.revoked': return line(`Setup link for ${intent(d)} revoked${by}`, 'warning');
     case 'portal_link.opened': return line(`Setup link for ${intent(d)} opened`);

@@ -23,7 +23,7 @@ export interface SpKey {
   current: boolean;
 }
 
-async function insertKey(db: Executor, clock: Clock, box: SecretBox, use: SpKeyUse): Promise<void> {
+async function insertKey(db: Executor, clock: Clock, box: SecretBox, use: SpKeyUse): Promise<string> {
   const now = clock.now();
   const id = newId('spk');
   const { privateKeyPem, certificatePem } = await selfSignedCertificate({
@@ -38,6 +38,7 @@ async function insertKey(db: Executor, clock: Clock, box: SecretBox, use: SpKeyU
       not_after: new Date(now.getTime() + CERTIFICATE_LIFETIME_MS).toISOString(), created_at: now.toISOString(), retired_at: null, unpublish_after: null,
     })
     .execute();
+  return id;
 }
 
 /** At first start: one signing and one encryption key. */
@@ -49,14 +50,14 @@ export async function ensureSpKeys(db: Executor, clock: Clock, box: SecretBox): 
 }
 
 /** New keys for both uses; the old ones stay published and usable for SP_KEY_OVERLAP_MS. */
-export async function rotateSpKeys(db: Executor, clock: Clock, box: SecretBox): Promise<void> {
+export async function rotateSpKeys(db: Executor, clock: Clock, box: SecretBox): Promise<{ added: string[]; retired: string[]; unpublishAfter: string }> {
   const now = clock.now();
-  await db
-    .updateTable('saml_sp_keys')
-    .set({ retired_at: now.toISOString(), unpublish_after: new Date(now.getTime() + SP_KEY_OVERLAP_MS).toISOString() })
-    .where('retired_at', 'is', null)
-    .execute();
-  for (const use of USES) await insertKey(db, clock, box, use);
+  const unpublishAfter = new Date(now.getTime() + SP_KEY_OVERLAP_MS).toISOString();
+  const current = await db.selectFrom('saml_sp_keys').select('id').where('retired_at', 'is', null).execute();
+  await db.updateTable('saml_sp_keys').set({ retired_at: now.toISOString(), unpublish_after: unpublishAfter }).where('retired_at', 'is', null).execute();
+  const added: string[] = [];
+  for (const use of USES) added.push(await insertKey(db, clock, box, use));
+  return { added, retired: current.map((k) => k.id), unpublishAfter };
 }
 
 /**
