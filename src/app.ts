@@ -22,6 +22,7 @@ import { scheduleDomainExpiry } from './orgs/domain-expiry.schedule.ts';
 import { ROOT_DIR, VIEWS_DIR } from './paths.ts';
 import { createPages, type Pages } from './http/pages.ts';
 import { consoleClientSecret, ensureConsoleClient } from './provider/clients.service.ts';
+import { every, type Schedule } from './schedule.ts';
 import { createConsoleRouter } from './console/console.router.ts';
 import { registerSignInPages } from './console/sign-in.routes.ts';
 import { registerAuthenticationPage } from './console/authentication/authentication.page.ts';
@@ -174,7 +175,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   let metadataRefresh: { stop(): void } | undefined;
   let payloadPurge: { stop(): void } | undefined;
   let ssoPurge: { stop(): void } | undefined;
-  let keyWatch: NodeJS.Timeout | undefined;
+  let keyWatch: Schedule | undefined;
 
   return {
     config, koa, db, databaseFile, ctx, uow, mail, webhooks, dns, log, pages, saml, certificateMonitor,
@@ -195,8 +196,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       await ensureConsoleClient(db, config.baseUrl, consoleSecret, clock.now().toISOString());
       await buildProvider();
       // Pick up `gatehouse keys rotate` (run by the CLI, possibly on another replica) within a minute.
-      keyWatch = setInterval(() => void buildProvider().catch((err) => log.error({ err }, 'reloading signing keys failed')), 60_000);
-      keyWatch.unref();
+      keyWatch = every({ name: 'reloading signing keys', intervalMs: 60_000, log, run: buildProvider });
       payloadPurge = schedulePayloadPurge({ db, clock, log });
       ssoPurge = scheduleSsoPurge({ db, clock, log });
       mail.start();
@@ -233,7 +233,7 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
       payloadPurge?.stop();
       ssoPurge?.stop();
       await saml.stop();
-      if (keyWatch) clearInterval(keyWatch);
+      keyWatch?.stop();
       await certificateMonitor.stop();
       await mail.stop();
       await webhooks.stop();

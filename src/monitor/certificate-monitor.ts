@@ -7,6 +7,7 @@ import type { UnitOfWork } from '../db/transaction.ts';
 import type { Actor } from '../events/catalogue.ts';
 import { type CheckReport, runCertificateCheck } from './certificate-check.ts';
 import type { CreatePortalLink } from './expiry-alert.ts';
+import { every, type Schedule } from '../schedule.ts';
 
 export const CHECK_INTERVAL_MS = 3_600_000;
 
@@ -34,8 +35,7 @@ export function createCertificateMonitor(deps: {
 }): CertificateMonitor {
   const holder = `${os.hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   let tail: Promise<unknown> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = true;
+  let schedule: Schedule | undefined;
 
   const run = ({ actor = { type: 'system' } }: { actor?: Actor } = {}): Promise<CheckReport> => {
     const check = tail.then(() =>
@@ -44,23 +44,14 @@ export function createCertificateMonitor(deps: {
     tail = check.catch(() => undefined);
     return check;
   };
-  // A check scheduled just before stop() must not start against a closed database.
-  const scheduled = () => {
-    if (stopped) return;
-    void run().catch((err: unknown) => deps.log.error({ err }, 'certificate check failed'));
-  };
-
   return {
     run,
     start() {
-      stopped = false;
-      setImmediate(scheduled);
-      timer = setInterval(scheduled, deps.intervalMs ?? CHECK_INTERVAL_MS);
-      timer.unref();
+      schedule ??= every({ name: 'certificate check', intervalMs: deps.intervalMs ?? CHECK_INTERVAL_MS, firstAfterMs: 0, log: deps.log, run: () => run() });
     },
     async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
+      schedule?.stop();
+      schedule = undefined;
       await tail;
     },
   };

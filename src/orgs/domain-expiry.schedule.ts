@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Call } from '../context.ts';
 import type { UnitOfWork } from '../db/transaction.ts';
+import { every } from '../schedule.ts';
 import { failExpiredDomains } from './domains.service.ts';
 
 const HOUR_MS = 3_600_000;
@@ -12,19 +13,9 @@ export function scheduleDomainExpiry(deps: { uow: UnitOfWork; call: Call; log: L
     if (failed) deps.log.info({ failed }, 'pending domains older than 30 days marked failed');
     return failed;
   };
-  let stopped = false;
-  // A sweep scheduled just before stop() must not run against a closed database.
-  const guarded = () => {
-    if (!stopped) void run().catch((err) => deps.log.error({ err }, 'domain expiry sweep failed'));
-  };
-  const timer = setInterval(guarded, HOUR_MS);
-  timer.unref();
-  setImmediate(guarded);
+  const schedule = every({ name: 'domain expiry sweep', intervalMs: HOUR_MS, firstAfterMs: 0, log: deps.log, run });
   return {
     run,
-    stop: () => {
-      stopped = true;
-      clearInterval(timer);
-    },
+    stop: () => schedule.stop(),
   };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
+import { every, type Schedule } from '../schedule.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -19,16 +20,14 @@ export async function purgeExpiredPayloads(db: Db, clock: Clock): Promise<number
 }
 
 /** Runs the purge hourly (by default) until stop(); a failure is logged and the next run tries again. */
-export function schedulePayloadPurge(deps: { db: Db; clock: Clock; log: Logger; intervalMs?: number }): { stop(): void } {
-  const run = () =>
-    void purgeExpiredPayloads(deps.db, deps.clock).then(
-      (purged) => {
-        if (purged) deps.log.info({ purged }, 'expired provider payloads purged');
-      },
-      (err: unknown) => deps.log.error({ err }, 'provider payload purge failed'),
-    );
-  const timer = setInterval(run, deps.intervalMs ?? HOUR_MS);
-  // A pending purge must not keep the process alive at shutdown.
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+export function schedulePayloadPurge(deps: { db: Db; clock: Clock; log: Logger; intervalMs?: number }): Schedule {
+  return every({
+    name: 'provider payload purge',
+    intervalMs: deps.intervalMs ?? HOUR_MS,
+    log: deps.log,
+    run: async () => {
+      const purged = await purgeExpiredPayloads(deps.db, deps.clock);
+      if (purged) deps.log.info({ purged }, 'expired provider payloads purged');
+    },
+  });
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
+import { every, type Schedule } from '../schedule.ts';
 import { purgeExpiredTickets } from './login-tickets.ts';
 
 const HOUR_MS = 3_600_000;
@@ -14,13 +15,14 @@ export async function purgeSsoStores(db: Db, clock: Clock): Promise<number> {
   return Number(requests.numDeletedRows) + Number(replay.numDeletedRows) + Number(oidc.numDeletedRows) + (await purgeExpiredTickets(db, clock));
 }
 
-export function scheduleSsoPurge(deps: { db: Db; clock: Clock; log: Logger }): { stop(): void } {
-  const timer = setInterval(() => {
-    purgeSsoStores(deps.db, deps.clock).then(
-      (purged) => purged && deps.log.info({ purged }, 'expired SSO requests, replay entries and tickets purged'),
-      (err: unknown) => deps.log.error({ err }, 'SSO store purge failed'),
-    );
-  }, HOUR_MS);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+export function scheduleSsoPurge(deps: { db: Db; clock: Clock; log: Logger }): Schedule {
+  return every({
+    name: 'SSO store purge',
+    intervalMs: HOUR_MS,
+    log: deps.log,
+    run: async () => {
+      const purged = await purgeSsoStores(deps.db, deps.clock);
+      if (purged) deps.log.info({ purged }, 'expired SSO requests, replay entries and tickets purged');
+    },
+  });
 }

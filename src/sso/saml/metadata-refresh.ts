@@ -8,6 +8,7 @@ import { replaceCertificates } from '../connections.service.ts';
 import { type IdpSettings, settingsFromMetadata } from './idp-settings.ts';
 import { fetchIdpMetadata } from './metadata-fetch.ts';
 import { MetadataError } from './metadata.errors.ts';
+import { every } from '../../schedule.ts';
 
 /**
  * DESIGN.md: IdP settings from a metadata URL are refreshed daily; a failed refresh keeps the last good
@@ -162,20 +163,12 @@ export function scheduleMetadataRefresh(deps: {
       });
     return running;
   };
-  // A run scheduled just before stop() must not start against a closed database.
-  const guarded = () => {
-    if (!shutdown.signal.aborted) void run().catch((err: unknown) => deps.log.error({ err }, 'IdP metadata refresh failed'));
-  };
-  const first = setTimeout(guarded, Math.min(FIRST_RUN_DELAY_MS, intervalMs));
-  first.unref();
-  const timer = setInterval(guarded, intervalMs);
-  timer.unref();
+  const schedule = every({ name: 'IdP metadata refresh', intervalMs, firstAfterMs: Math.min(FIRST_RUN_DELAY_MS, intervalMs), log: deps.log, run });
   return {
     run,
     stop: () => {
       shutdown.abort();
-      clearTimeout(first);
-      clearInterval(timer);
+      schedule.stop();
     },
   };
 }
