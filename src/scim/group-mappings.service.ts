@@ -59,7 +59,6 @@ export async function applyGroupMappings(db: Executor, call: Call, directory: Di
   const mappings = await listGroupMappings(db, directory.id);
   // No mappings and nothing a mapping once set: there is nothing to apply or undo for anyone.
   if (!mappings.length && !(await hasMappedState(db, directory.organization_id))) return;
-  const siteRank = (role: string) => call.ctx.config.siteRoles.indexOf(role);
   for (const scimUserId of new Set(scimUserIds)) {
     const person = await db.selectFrom('scim_users').select(['user_id', 'deleted_at', 'active']).where('id', '=', scimUserId).executeTakeFirst();
     if (!person) continue;
@@ -72,28 +71,82 @@ export async function applyGroupMappings(db: Executor, call: Call, directory: Di
           .where('scim_group_members.scim_user_id', '=', scimUserId)
           .execute();
     const matching = mappings.filter((m) => groups.some((g) => g.id === m.group || g.display_name_key === m.group.toLowerCase()));
-    const membership = await findMembership(db, directory.organization_id, person.user_id);
-    if (!membership) continue;
-
-    const mappedRoles = matching.map((m) => m.org_role).filter((r): r is OrgRole => Boolean(r));
-    const wantedRole: OrgRole = mappedRoles.includes('admin') ? 'admin' : 'member';
-    if (mappedRoles.length || membership.role_source === 'group_mapping') {
-      await setMembershipRole(db, call, membership.id, wantedRole, 'group_mapping');
-    }
-
-    const wantedSites = new Map<string, string>();
-    for (const mapping of matching) {
-      for (const site of mapping.sites ?? []) {
-        const current = wantedSites.get(site.site_id);
-        if (!current || siteRank(site.role) > siteRank(current)) wantedSites.set(site.site_id, site.role);
-      }
-    }
-    const existing = await db.selectFrom('site_assignments').select(['site_id', 'source']).where('user_id', '=', person.user_id).where('organization_id', '=', directory.organization_id).execute();
-    for (const assignment of existing) {
-      if (assignment.source === 'group_mapping' && !wantedSites.has(assignment.site_id)) await unassignSite(db, call, assignment.site_id, person.user_id);
-    }
-    for (const [siteId, role] of wantedSites) await assignSite(db, call, { siteId, userId: person.user_id, role, source: 'group_mapping' });
+    await alignWithMappings(db, call, directory.organization_id, person.user_id, matching, { grantsAdmin: true });
   }
+}
+
+/**
+ * Applies the org's group mappings to the groups an SSO sign-in asserted (the IdP's groups attribute or
+ * claim), through the same rules as a directory's groups: `groups` is the whole list, so a mapping whose
+ * group is not in it undoes what it gave. A mapping's group matches a value case-insensitively (Entra
+ * sends group object ids, most IdPs names; a mapping may name either); the mappings of every directory
+ * of the org count. Two rules of its own:
+ * - a person a directory of this org provisions is the directory's: SCIM is authoritative for them, and
+ *   their SSO groups change nothing;
+ * - an assertion never makes anyone an org admin (DESIGN.md Data rules, "Never admin"): an admin mapping
+ *   is not applied, though it keeps an admin role an earlier mapping gave.
+ * Callers with no groups attribute at all must not call this: that leaves mapped access as it is.
+ */
+export async function applySsoGroups(db: Executor, call: Call, organizationId: string, userId: string, groups: string[]): Promise<void> {
+  const provisioned = await db
+    .selectFrom('scim_users')
+    .innerJoin('directories', 'directories.id', 'scim_users.directory_id')
+    .select('scim_users.id')
+    .where('directories.organization_id', '=', organizationId)
+    .where('scim_users.user_id', '=', userId)
+    .where('scim_users.deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (provisioned) return;
+  const rows = await db
+    .selectFrom('group_mappings')
+    .innerJoin('directories', 'directories.id', 'group_mappings.directory_id')
+    .select(['group_mappings.group_ref', 'group_mappings.org_role', 'group_mappings.sites'])
+    // idor check: only this org's directories' mappings.
+    .where('directories.organization_id', '=', organizationId)
+    .orderBy('directories.id')
+    .orderBy('group_mappings.position')
+    .execute();
+  const asserted = new Set(groups.map((g) => g.toLowerCase()));
+  const matching = rows
+    .filter((r) => asserted.has(r.group_ref.toLowerCase()))
+    .map((r): GroupMapping => ({ group: r.group_ref, org_role: r.org_role, sites: JSON.parse(r.sites) as GroupMapping['sites'] }));
+  await alignWithMappings(db, call, organizationId, userId, matching, { grantsAdmin: false });
+}
+
+/**
+ * Brings one person's org role and mapped site assignments in line with the mappings that match the
+ * groups they are in now (`matching`; empty: in no mapped group). A mapped role goes to the highest
+ * mapped one, or back to `member` when a mapping had set it and none maps now; a role set by hand stays
+ * (setMembershipRole). Mapped sites are assigned with the highest mapped site role, and those no mapping
+ * gives any more are removed; manual assignments stay (assignSite). Without `grantsAdmin`, an admin
+ * mapping raises nobody to admin; it only keeps an admin role that a mapping already set.
+ */
+async function alignWithMappings(db: Executor, call: Call, organizationId: string, userId: string, matching: GroupMapping[], rules: { grantsAdmin: boolean }): Promise<void> {
+  const membership = await findMembership(db, organizationId, userId);
+  if (!membership) return;
+
+  const mappedRoles = matching
+    .map((m) => m.org_role)
+    .filter((r): r is OrgRole => Boolean(r))
+    .filter((r) => r !== 'admin' || rules.grantsAdmin || (membership.role === 'admin' && membership.role_source === 'group_mapping'));
+  const wantedRole: OrgRole = mappedRoles.includes('admin') ? 'admin' : 'member';
+  if (mappedRoles.length || membership.role_source === 'group_mapping') {
+    await setMembershipRole(db, call, membership.id, wantedRole, 'group_mapping');
+  }
+
+  const siteRank = (role: string) => call.ctx.config.siteRoles.indexOf(role);
+  const wantedSites = new Map<string, string>();
+  for (const mapping of matching) {
+    for (const site of mapping.sites ?? []) {
+      const current = wantedSites.get(site.site_id);
+      if (!current || siteRank(site.role) > siteRank(current)) wantedSites.set(site.site_id, site.role);
+    }
+  }
+  const existing = await db.selectFrom('site_assignments').select(['site_id', 'source']).where('user_id', '=', userId).where('organization_id', '=', organizationId).execute();
+  for (const assignment of existing) {
+    if (assignment.source === 'group_mapping' && !wantedSites.has(assignment.site_id)) await unassignSite(db, call, assignment.site_id, userId);
+  }
+  for (const [siteId, role] of wantedSites) await assignSite(db, call, { siteId, userId, role, source: 'group_mapping' });
 }
 
 /** What one person the directory sent holds in the org now: the org role and the site assignments. */

@@ -13,7 +13,12 @@ export interface Profile {
   emailVerified: boolean;
   firstName: string | null;
   lastName: string | null;
-  groups: string[];
+  /**
+   * The groups the IdP says the person is in, or null when it sent no groups attribute (claim) at all.
+   * The two differ: an empty list means "in no group", so group mappings undo what they gave; null
+   * means the IdP does not tell, so they are left alone (DESIGN.md Data rules, Group mappings).
+   */
+  groups: string[] | null;
 }
 
 export type ProfileRefusal = 'email_missing' | 'email_invalid' | 'email_unverified' | 'subject_missing';
@@ -63,7 +68,7 @@ export function mapSamlProfile(input: SamlProfileInput, provider: string, custom
       emailVerified: true,
       firstName: read('firstName')?.[0] ?? null,
       lastName: read('lastName')?.[0] ?? null,
-      groups: groupValues(read('groups') ?? []),
+      groups: samlGroups(attributes, tiers.map((tier) => tier.groups)),
     },
   };
 }
@@ -104,6 +109,7 @@ export function mapOidcProfile(
     return { ok: false, reason: 'email_unverified' };
   }
 
+  // A claim sent as an empty array is present (the person is in no group); a missing or null one is not.
   const groupsClaim = names('groups').map((name) => claims[name]).find(present);
   return {
     ok: true,
@@ -113,7 +119,7 @@ export function mapOidcProfile(
       emailVerified: asserted ?? true,
       firstName: firstString(claims, names('firstName')),
       lastName: firstString(claims, names('lastName')),
-      groups: groupValues(Array.isArray(groupsClaim) ? groupsClaim : [groupsClaim]),
+      groups: groupsClaim === undefined ? null : groupValues(Array.isArray(groupsClaim) ? groupsClaim : [groupsClaim]),
     },
   };
 }
@@ -145,9 +151,12 @@ function nameTiers(key: string, protocol: Protocol, custom: AttributeMapping | u
 class AttributeLookup {
   readonly #exact = new Map<string, string[]>();
   readonly #folded = new Map<string, string[]>();
+  /** Every name sent, values or not, case-folded. */
+  readonly #sent = new Set<string>();
 
   constructor(attributes: Record<string, string[]>) {
     for (const [name, values] of Object.entries(attributes)) {
+      this.#sent.add(name.toLowerCase());
       const usable = values.map((value) => value.trim()).filter((value) => value !== '');
       // An attribute sent without a value is treated as not sent, so the next name gets its turn.
       if (usable.length === 0) continue;
@@ -174,6 +183,22 @@ class AttributeLookup {
     }
     return undefined;
   }
+
+  /** Whether any of the names was sent at all, even without a value (case-insensitively, as find falls back to). */
+  sent(tiers: readonly (readonly string[])[]): boolean {
+    return tiers.some((names) => names.some((name) => this.#sent.has(name.toLowerCase())));
+  }
+}
+
+/**
+ * The SAML groups: the values of the first groups attribute with any; an empty list when a groups
+ * attribute came without values (SAML core §2.7.3.1 allows an Attribute with no AttributeValue: the
+ * person is in no group); null when no groups attribute came at all.
+ */
+function samlGroups(attributes: AttributeLookup, tiers: readonly (readonly string[])[]): string[] | null {
+  const values = attributes.find(tiers);
+  if (values) return groupValues(values);
+  return attributes.sent(tiers) ? [] : null;
 }
 
 /**

@@ -22,6 +22,19 @@ export interface TicketProfile extends Profile {
   nameIdFormat: string | null;
 }
 
+/**
+ * The version of the sealed profile. 2 tells "no groups attribute" (`groups: null`) from "in no group"
+ * (`[]`); tickets sealed before it carry no version and always an array, where [] meant either, so
+ * their [] reads as null, the reading that leaves mapped access alone. A ticket lives minutes: old ones
+ * need reading, not migrating.
+ */
+const PROFILE_VERSION = 2;
+
+function readProfile(json: string): TicketProfile {
+  const { v, ...profile } = JSON.parse(json) as TicketProfile & { v?: number };
+  return v === undefined && profile.groups?.length === 0 ? { ...profile, groups: null } : profile;
+}
+
 export interface IssuedTicket {
   id: string;
   token: string;
@@ -46,7 +59,7 @@ export async function issueLoginTicket(
       purpose: input.purpose,
       interaction_uid: input.interactionUid,
       client_id: input.clientId,
-      profile_sealed: ctx.box.seal(JSON.stringify(input.profile), `login-ticket:${id}`),
+      profile_sealed: ctx.box.seal(JSON.stringify({ v: PROFILE_VERSION, ...input.profile }), `login-ticket:${id}`),
       expires_at: new Date(now.getTime() + TICKET_TTL_MS).toISOString(),
       consumed_at: null,
       created_at: now.toISOString(),
@@ -114,7 +127,7 @@ async function consume(db: Executor, clock: Clock, box: SecretBox, ticket: Login
   // Only one consumer wins, even when two requests race for the same ticket.
   const done = await db.updateTable('login_tickets').set({ consumed_at: now }).where('id', '=', ticket.id).where('consumed_at', 'is', null).executeTakeFirst();
   if (Number(done.numUpdatedRows) !== 1) return undefined;
-  return { ticket: { ...ticket, consumed_at: now }, profile: JSON.parse(box.open(ticket.profile_sealed, `login-ticket:${ticket.id}`)) as TicketProfile };
+  return { ticket: { ...ticket, consumed_at: now }, profile: readProfile(box.open(ticket.profile_sealed, `login-ticket:${ticket.id}`)) };
 }
 
 /** Expired tickets, answered or not, go: they hold personal data. */

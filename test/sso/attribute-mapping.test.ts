@@ -188,7 +188,7 @@ const oidcDefaults: { provider: string; what: string; claims: Record<string, unk
       iss: 'https://accounts.google.com', sub: '110169484474386276334', email: 'jane.doe@acme.test', email_verified: true, hd: 'acme.test',
       name: 'Jane Doe', given_name: 'Jane', family_name: 'Doe',
     },
-    profile: { subject: '110169484474386276334', ...jane, emailVerified: true, groups: [] },
+    profile: { subject: '110169484474386276334', ...jane, emailVerified: true, groups: null },
   },
   {
     provider: 'onelogin',
@@ -215,7 +215,7 @@ const oidcDefaults: { provider: string; what: string; claims: Record<string, unk
       iss: 'https://acme.eu.auth0.com/', sub: 'auth0|64f1c2d3e4b5a6978899aabb', email: 'jane.doe@acme.test', email_verified: true,
       name: 'Jane Doe', given_name: 'Jane', family_name: 'Doe', nickname: 'jane.doe', picture: 'https://s.gravatar.com/avatar/x.png',
     },
-    profile: { subject: 'auth0|64f1c2d3e4b5a6978899aabb', ...jane, emailVerified: true, groups: [] },
+    profile: { subject: 'auth0|64f1c2d3e4b5a6978899aabb', ...jane, emailVerified: true, groups: null },
   },
   {
     provider: 'keycloak',
@@ -329,7 +329,7 @@ describe('mapSamlProfile', () => {
 
     it('uses an email-shaped NameID of another format (Okta, Google: Unspecified)', () => {
       const input = { nameId: 'jane@acme.test', nameIdFormat: NAMEID_UNSPECIFIED, attributes: {} };
-      expect(accepted(mapSamlProfile(input, 'google'))).toMatchObject({ subject: 'jane@acme.test', email: 'jane@acme.test', groups: [] });
+      expect(accepted(mapSamlProfile(input, 'google'))).toMatchObject({ subject: 'jane@acme.test', email: 'jane@acme.test', groups: null });
       expect(accepted(mapSamlProfile({ nameId: 'jane@acme.test', attributes: {} }, 'okta')).email).toBe('jane@acme.test');
     });
 
@@ -345,8 +345,18 @@ describe('mapSamlProfile', () => {
       expect(accepted(mapSamlProfile(input, 'okta')).groups).toEqual(['CN=Eng,OU=Groups,DC=acme,DC=test', 'eng']);
     });
 
-    it('is empty when no groups attribute is sent', () => {
-      expect(accepted(mapSamlProfile({ nameId: 'x@acme.test', attributes: {} }, 'adfs')).groups).toEqual([]);
+    it('is null when no groups attribute is sent: the IdP does not say', () => {
+      expect(accepted(mapSamlProfile({ nameId: 'x@acme.test', attributes: {} }, 'adfs')).groups).toBeNull();
+    });
+
+    it('is empty when a groups attribute comes without a value (or blank ones): in no group', () => {
+      expect(accepted(mapSamlProfile({ nameId: 'x@acme.test', attributes: { groups: [] } }, 'okta')).groups).toEqual([]);
+      expect(accepted(mapSamlProfile({ nameId: 'x@acme.test', attributes: { Groups: [' '] } }, 'okta')).groups).toEqual([]);
+    });
+
+    it('takes a later name with values over an earlier one sent empty', () => {
+      const input = { nameId: 'x@acme.test', attributes: { roles: [], groups: ['eng'] } };
+      expect(accepted(mapSamlProfile(input, 'okta', { groups: 'roles' })).groups).toEqual(['eng']);
     });
   });
 
@@ -462,6 +472,13 @@ describe('mapOidcProfile', () => {
 
   it('matches claim names exactly: JSON claims are case-sensitive', () => {
     expect(mapOidcProfile({ sub: 'u-1', Email: 'jane@acme.test', email_verified: true }, 'generic-oidc')).toEqual({ ok: false, reason: 'email_missing' });
+  });
+
+  it('tells a missing groups claim (null) from an empty one ([])', () => {
+    const { groups: _groups, ...noGroups } = keycloak;
+    expect(accepted(mapOidcProfile(noGroups, 'keycloak')).groups).toBeNull();
+    expect(accepted(mapOidcProfile({ ...keycloak, groups: null }, 'keycloak')).groups).toBeNull();
+    expect(accepted(mapOidcProfile({ ...keycloak, groups: [] }, 'keycloak')).groups).toEqual([]);
   });
 
   it('accepts a single-string groups claim whole and ignores non-string members', () => {
