@@ -80,6 +80,7 @@ describe('console: IT contacts', () => {
     expect(shown).not.toContain('Alan Turing');
     expect(found.html).toContain('value="grace"');
     expect(text((await authPage(admin, '?contact_search=HOPPER%40acme')).html)).toContain('Grace Hopper grace.hopper@acme.example');
+    expect(text((await authPage(admin, '?contact_search=grace%20hopper')).html)).toContain('Grace Hopper grace.hopper@acme.example');
     expect(text((await authPage(admin, '?contact_search=nobody')).html)).toContain('No member of Acme matches “nobody”. Someone who is not a member can be added by email.');
 
     const added = await postAndFollow(admin, found, `${CONTACTS}/members/${grace}`, { contact_search: 'grace' });

@@ -3,7 +3,7 @@ import type { ServiceContext } from '../../context.ts';
 import type { Executor } from '../../db/database.ts';
 import { AppError, notFound } from '../../http/errors.ts';
 import { addItContact, getItContact, type ItContactInput, listItContacts, MAX_IT_CONTACTS, removeItContact, toItContactView } from '../../orgs/it-contacts.service.ts';
-import { findMembership, getUser, listUsers } from '../../users/users.repository.ts';
+import { findMembership, getUser, searchMembers } from '../../users/users.repository.ts';
 import { adminCall, adminOf, type ConsoleAdmin, formField, ownedBy, queryField } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
 import { AUTHENTICATION_PATH } from '../console-view.ts';
@@ -27,17 +27,17 @@ export async function loadContactsSection(db: Executor, _service: ServiceContext
   const q = (own ? own.values[CONTACT_SEARCH_PARAM] ?? '' : queryField(request, CONTACT_SEARCH_PARAM)).slice(0, 100);
   let search: { q: string; matches: Array<{ id: string; name: string | null; email: string; already: boolean }>; more: boolean } | null = null;
   if (q && !full) {
-    // idor check: listUsers with organizationId joins memberships of this org only.
-    const found = await listUsers(db, { organizationId, q, limit: SEARCH_RESULTS });
+    // idor check: searchMembers reads memberships of this org only. It also matches full names ("Grace Hopper").
+    const found = await searchMembers(db, organizationId, { q, limit: SEARCH_RESULTS });
     search = {
       q,
-      matches: found.slice(0, SEARCH_RESULTS).map((user) => ({
+      matches: found.rows.map(({ user }) => ({
         id: user.id,
         name: fullName(user.first_name, user.last_name),
         email: user.email,
         already: rows.some((row) => row.user_id === user.id || row.email === user.email),
       })),
-      more: found.length > SEARCH_RESULTS,
+      more: found.next !== null,
     };
   }
   return {
