@@ -7,6 +7,7 @@ import * as m0005 from './0005_sso_connections.ts';
 import * as m0006 from './0006_oidc_rp.ts';
 import * as m0007 from './0007_portal.ts';
 import * as m0008 from './0008_certificate_monitor.ts';
+import * as m0009 from './0009_role_source_default.ts';
 
 /** Every migration, by sortable name. Listed statically so the compiled build and the tests agree. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006_oidc_rp': m0006,
   '0007_portal': m0007,
   '0008_certificate_monitor': m0008,
+  '0009_role_source_default': m0009,
 };

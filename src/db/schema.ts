@@ -58,8 +58,11 @@ export interface MembershipTable {
   disabled_by: DisabledBy | null;
   disabled_at: string | null;
   source: MembershipSource;
-  /** manual: set by a person (or the default); group_mapping: set by a directory group mapping. */
-  role_source: 'manual' | 'group_mapping';
+  /**
+   * default: the role the membership was created with, that nobody chose since (a mapping may change it);
+   * manual: set by a person (a mapping never changes it); group_mapping: set by a group mapping.
+   */
+  role_source: RoleSource;
   created_at: string;
   updated_at: string;
 }
@@ -83,6 +86,7 @@ export interface SiteTable {
 }
 
 export type AssignmentSource = 'manual' | 'group_mapping';
+export type RoleSource = 'default' | 'manual' | 'group_mapping';
 
 export interface SiteAssignmentTable {
   id: string;

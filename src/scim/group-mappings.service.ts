@@ -1,7 +1,7 @@
 import type { Call } from '../context.ts';
 import { newId } from '../crypto/ids.ts';
 import type { Executor } from '../db/database.ts';
-import type { Directory, OrgRole } from '../db/schema.ts';
+import type { Directory, OrgRole, RoleSource } from '../db/schema.ts';
 import { recordEvent } from '../events/activity.ts';
 import { fieldInvalid } from '../http/errors.ts';
 import { assignSite, setMembershipRole, unassignSite } from '../users/provisioning.ts';
@@ -159,7 +159,7 @@ export interface PersonAccess {
   groups: string[];
   /** Null when the person has no membership in the org (mappings then leave them alone). */
   role: OrgRole | null;
-  role_source: 'manual' | 'group_mapping' | null;
+  role_source: RoleSource | null;
   sites: Array<{ site_id: string; site_name: string; role: string; source: 'manual' | 'group_mapping' }>;
 }
 

@@ -5,7 +5,7 @@
 import type { Call } from '../context.ts';
 import { newId } from '../crypto/ids.ts';
 import type { Executor } from '../db/database.ts';
-import type { DisabledBy, Membership, MembershipSource, OrgRole, SiteAssignment, User } from '../db/schema.ts';
+import type { DisabledBy, Membership, MembershipSource, OrgRole, RoleSource, SiteAssignment, User } from '../db/schema.ts';
 import { recordEvent } from '../events/activity.ts';
 import { AppError, conflict, fieldInvalid, notFound } from '../http/errors.ts';
 import { getSite } from '../orgs/sites.service.ts';
@@ -71,7 +71,7 @@ export async function setPasswordHash(db: Executor, { ctx }: Call, userId: strin
 export async function ensureMembership(
   db: Executor,
   { ctx, actor }: Call,
-  input: { organizationId: string; userId: string; role: OrgRole; source: MembershipSource; roleSource?: 'manual' | 'group_mapping' },
+  input: { organizationId: string; userId: string; role: OrgRole; source: MembershipSource; roleSource?: RoleSource },
 ): Promise<{ membership: Membership; created: boolean }> {
   const existing = await findMembership(db, input.organizationId, input.userId);
   if (existing) return { membership: existing, created: false };
@@ -85,7 +85,9 @@ export async function ensureMembership(
     disabled_by: null,
     disabled_at: null,
     source: input.source,
-    role_source: input.roleSource ?? 'manual',
+    // A new admin was made one by a person (an invitation, the API): that choice is theirs. A new member's
+    // role is the default, which a group mapping may still change.
+    role_source: input.roleSource ?? (input.role === 'member' ? 'default' : 'manual'),
     created_at: now,
     updated_at: now,
   };
@@ -101,7 +103,7 @@ export async function ensureMembership(
 
 /**
  * Sets the org role. A person's change (`manual`, the default) also takes the role out of group
- * mappings' hands; a mapping's change never overrides a role a person set.
+ * mappings' hands, whatever the role; a mapping's change never overrides a role a person set.
  */
 export async function setMembershipRole(
   db: Executor,
@@ -111,7 +113,7 @@ export async function setMembershipRole(
   roleSource: 'manual' | 'group_mapping' = 'manual',
 ): Promise<Membership> {
   const membership = await getMembership(db, membershipId);
-  if (roleSource === 'group_mapping' && membership.role_source === 'manual' && membership.role !== 'member') return membership;
+  if (roleSource === 'group_mapping' && membership.role_source === 'manual') return membership;
   if (membership.role === role) {
     if (membership.role_source !== roleSource && roleSource === 'manual') {
       await db.updateTable('memberships').set({ role_source: roleSource }).where('id', '=', membershipId).execute();

@@ -288,6 +288,36 @@ describe('console: users', () => {
   });
 
   describe('directory sync', () => {
+    it('a role an admin sets by hand stays when the directory updates the group that mapped it', async () => {
+      const directory = (await live.api('POST', `/organizations/${orgId}/directories`, { provider: 'generic', name: 'Roles' })).body;
+      const scim = async (method: string, path: string, body: unknown) => {
+        const res = await fetch(`${directory.scim_base_url}${path}`, { method, headers: { authorization: `Bearer ${directory.bearer_token}`, 'content-type': 'application/scim+json' }, body: JSON.stringify(body) });
+        expect(res.status, path).toBeLessThan(300);
+        return (await res.json().catch(() => undefined)) as { id: string };
+      };
+      const person = (user: string) => scim('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `${user}@roles.test`, active: true, name: { givenName: user, familyName: 'Roles' }, emails: [{ value: `${user}@roles.test`, primary: true }] });
+      const rita = await person('rita');
+      const sam = await person('sam');
+      const group = await scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Admins', members: [{ value: rita.id }] });
+      expect((await live.api('PUT', `/directories/${directory.id}/group_mappings`, { data: [{ group: 'Admins', org_role: 'admin' }] })).status).toBe(200);
+      const ritaId = (await live.api('GET', '/users?email=rita@roles.test')).body.data[0].id;
+      expect(await membership(orgId, ritaId)).toMatchObject({ role: 'admin', role_source: 'group_mapping' });
+
+      // The console demotes her by hand: the page promised the mapping no longer changes it.
+      const page = await get(admin, `/console/users/${ritaId}`);
+      expect(text(page.html)).toContain('Set by a directory group mapping. A role you save here is yours to change');
+      await after(admin, await admin.browser.submit(page, `/users/${ritaId}/role`, { role: 'member' }));
+      expect(await membership(orgId, ritaId)).toMatchObject({ role: 'member', role_source: 'manual' });
+      // The directory then updates her, and the group (someone joins), and the mappings are saved again:
+      // each re-applies the mapping, never to a role set by hand.
+      await scim('PATCH', `/Users/${rita.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'name.givenName', value: 'Rita' }] });
+      await scim('PATCH', `/Groups/${group.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: sam.id }] }] });
+      expect((await live.api('PUT', `/directories/${directory.id}/group_mappings`, { data: [{ group: 'Admins', org_role: 'admin' }] })).status).toBe(200);
+      expect(await membership(orgId, ritaId)).toMatchObject({ role: 'member', role_source: 'manual' });
+      const samId = (await live.api('GET', '/users?email=sam@roles.test')).body.data[0].id;
+      expect(await membership(orgId, samId)).toMatchObject({ role: 'admin', role_source: 'group_mapping' });
+    });
+
     it('an admin\'s disable sticks when the directory re-enables the person; the directory\'s own disable reads as such', async () => {
       const domain = (await live.api('POST', `/organizations/${orgId}/domains`, { domain: 'acme.test' })).body;
       expect((await live.api('POST', `/domains/${domain.id}/verify`, { method: 'manual' })).status).toBe(200);

@@ -97,7 +97,7 @@ async function seedScimUsers(t: TestApp, directory: Directory, count: number): P
       await trx.insertInto('users').values(chunk.map((p) => ({ id: p.userId, email: p.email, email_verified: 0, first_name: null, last_name: null, password_hash: null, password_set_at: null, created_at: now, updated_at: now }))).execute();
       await trx
         .insertInto('memberships')
-        .values(chunk.map((p) => ({ id: newId('mem'), organization_id: directory.organization_id, user_id: p.userId, role: 'member' as const, state: 'active' as const, disabled_by: null, disabled_at: null, source: 'directory' as const, role_source: 'manual' as const, created_at: now, updated_at: now })))
+        .values(chunk.map((p) => ({ id: newId('mem'), organization_id: directory.organization_id, user_id: p.userId, role: 'member' as const, state: 'active' as const, disabled_by: null, disabled_at: null, source: 'directory' as const, role_source: 'default' as const, created_at: now, updated_at: now })))
         .execute();
       await trx
         .insertInto('scim_users')
