@@ -92,11 +92,13 @@ const dataNames = (key: string, value: string) => `%${escapeLike(JSON.stringify(
  * about the account of a member: those of the org's own members belong in its log.
  */
 const ACCOUNT_REFUSALS = ['wrong_password', 'no_password'] as const;
+const ACCOUNT_EVENTS = ['user.created', 'user.email_changed'];
 
 /**
  * One org's activity, newest first, a page at a time in either direction. An event belongs to the org
- * when it carries the org's id, or when it is a refused password sign-in of one of the org's members;
- * nothing else, so another org's events (and operator events) never show.
+ * when it carries the org's id, or when it is a refused password sign-in, the creation or an email
+ * change of the account of one of the org's members; nothing else, so another org's events (and
+ * operator events) never show.
  */
 export async function listOrgActivity(db: Executor, query: OrgActivityQuery): Promise<OrgActivityPage> {
   const orgId = query.organizationId;
@@ -110,6 +112,14 @@ export async function listOrgActivity(db: Executor, query: OrgActivityQuery): Pr
           eb('events.actor_type', '=', 'user'),
           eb('events.actor_id', 'in', eb.selectFrom('memberships').select('memberships.user_id').where('memberships.organization_id', '=', orgId)),
           eb.or(ACCOUNT_REFUSALS.map((reason) => sql<boolean>`events.data like ${dataNames('reason', reason)} escape '\\'`)),
+        ]),
+        // An account's own events (created, email changed) carry no org either: the org's log shows those
+        // of its members. json_extract: one lookup per event against the org's member ids (SQLite only,
+        // as the rest of Gatehouse today).
+        eb.and([
+          eb('events.organization_id', 'is', null),
+          eb('events.type', 'in', ACCOUNT_EVENTS),
+          eb(sql<string>`json_extract(events.data, '$.user_id')`, 'in', eb.selectFrom('memberships').select('memberships.user_id').where('memberships.organization_id', '=', orgId)),
         ]),
       ]),
     );

@@ -3,7 +3,7 @@ import { loadActivityNames } from '../../src/console/activity/activity-names.ts'
 import { ACTIVITY_CATEGORIES, OPERATOR_EVENT_TYPES } from '../../src/console/activity/activity-types.ts';
 import { describeEvent } from '../../src/console/activity/event-wording.ts';
 import { EVENT_TYPES } from '../../src/events/catalogue.ts';
-import { setMembershipRole } from '../../src/users/provisioning.ts';
+import { changeUserEmail, setMembershipRole } from '../../src/users/provisioning.ts';
 import { consolePerson, type ConsolePerson, signInHttp } from '../helpers/console.ts';
 import { HttpBrowser, type Page, text } from '../helpers/http-browser.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
@@ -180,6 +180,20 @@ describe('console: activity log', () => {
     expect(shown(nobody)).toEqual([]);
     expect(text(nobody.html)).toContain('No activity matches these filters.');
     expect(nobody.html).toContain('value="zzz"');
+  });
+
+  it("shows the creation and email changes of its members' accounts (events without an org), and no one else's", async () => {
+    const created = sentences(await log('?type=user.created'));
+    expect(created).toContain('Account created for Grace Hopper (grace.hopper@acme.test)');
+    expect(created.some((line) => line.includes('oscar') || line.includes('Oscar'))).toBe(false);
+    await live.app.uow((trx) => changeUserEmail(trx, { ctx: live.app.ctx, actor: { type: 'system' } }, alan.userId, 'alan@acme.test'));
+    const changed = sentences(await log('?type=user.email_changed'));
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toMatch(/email address changed from alan\.turing@acme\.test to alan@acme\.test/);
+    // Globex's admin sees Globex's members only.
+    const globex = sentences(await eve.browser.get(`${live.url}/console/activity?type=user.created`));
+    expect(globex.some((line) => line.includes('Grace') || line.includes('alan'))).toBe(false);
+    expect(globex.some((line) => line.includes('oscar.grouch@globex.test'))).toBe(true);
   });
 
   it("never shows another org's events, whatever the filter or cursor", async () => {
