@@ -233,12 +233,26 @@ export async function unassignSite(db: Executor, { ctx, actor }: Call, siteId: s
 const actsOnSelf = ({ actor }: Call, membership: Membership) => actor.type === 'user' && actor.id === membership.user_id;
 
 /**
+ * The acting person is still an active admin of the org, read in the change's own transaction: two
+ * admins demoting or disabling each other at the same moment would otherwise both pass the checks made
+ * before the transaction and leave the org without an admin.
+ */
+async function assertStillAdmin(db: Executor, { actor }: Call, organizationId: string): Promise<void> {
+  if (actor.type !== 'user') return;
+  const own = await findMembership(db, organizationId, actor.id);
+  if (!own || own.state !== 'active' || own.role !== 'admin') {
+    throw new AppError(403, 'not_an_admin', 'You are no longer an administrator of this organization. Nothing was changed.');
+  }
+}
+
+/**
  * An admin changing an org role by hand (the console). The same writer as setMembershipRole, after the
  * rule that keeps an org from locking itself out: nobody takes away their own admin role, so the
  * person making the change always leaves at least one admin behind.
  */
 export async function setMembershipRoleAsAdmin(db: Executor, call: Call, membershipId: string, role: OrgRole): Promise<Membership> {
   const membership = await getMembership(db, membershipId);
+  await assertStillAdmin(db, call, membership.organization_id);
   if (actsOnSelf(call, membership) && role !== 'admin') {
     throw conflict('cannot_demote_self', 'You cannot remove your own administrator role. Another administrator has to do it, so the organization is never left without one.');
   }
@@ -248,6 +262,7 @@ export async function setMembershipRoleAsAdmin(db: Executor, call: Call, members
 /** An admin disabling a membership (the console): disabled_by admin, and never their own (see above). */
 export async function disableMembershipAsAdmin(db: Executor, call: Call, membershipId: string): Promise<Membership> {
   const membership = await getMembership(db, membershipId);
+  await assertStillAdmin(db, call, membership.organization_id);
   if (actsOnSelf(call, membership)) {
     throw conflict('cannot_disable_self', 'You cannot disable your own access. Another administrator has to do it, so the organization is never left without one.');
   }
