@@ -64,9 +64,10 @@ export function createConsoleRouter(deps: ConsoleDeps): ConsoleRouter {
 
   const page: Middleware = async (ctx: Context, next: Next) => {
     const admin = await currentAdmin(ctx);
-    if (!admin) {
-      // `/console?organization=org_…` (a link from the app) chooses the org to sign in to.
-      const organization = typeof ctx.query.organization === 'string' ? ctx.query.organization : '';
+    // `/console?organization=org_…` (a link from the app) chooses the org: signed in to another one, the
+    // person signs in again for this one rather than changing the wrong org's settings.
+    const organization = typeof ctx.query.organization === 'string' ? ctx.query.organization : '';
+    if (!admin || (organization && organization !== admin.organization.id)) {
       return ctx.redirect(organization ? `/console/login?organization=${encodeURIComponent(organization)}` : '/console/login');
     }
     ctx.state.console = admin;

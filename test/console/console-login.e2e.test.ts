@@ -87,5 +87,15 @@ describe('console sign-in', () => {
     const home = await browser.follow(after.location!);
     expect(home.url).toBe(`${live.url}/console`);
     expect(text(home.html)).toContain('You are an administrator of Admin there .');
+
+    // Signed in to one org, a link naming another signs in again for that one: never the wrong org's console.
+    const secondOrg = (await live.api('POST', '/organizations', { name: 'Second admin' })).body.id as string;
+    await live.app.uow((trx) => ensureMembership(trx, live.call, { organizationId: secondOrg, userId: user.id, role: 'admin', source: 'api' }));
+    const first = await browser.get(`${live.url}/console?organization=${secondOrg}`);
+    expect(first.location).toBe(`${live.url}/console/login?organization=${secondOrg}`);
+    const switched = await browser.follow(first.location!);
+    expect(switched.url).toBe(`${live.url}/console`);
+    expect(text(switched.html)).toContain('You are an administrator of Second admin .');
+    expect(text((await browser.get(`${live.url}/console?organization=${secondOrg}`)).html)).toContain('Second admin');
   });
 });
