@@ -220,6 +220,14 @@ describe('console: domains', () => {
     expect((await domainsOf(admin.orgId)).map((d) => d.domain)).toEqual(['acme-pend.example']);
     expect((await eventsOf(admin.orgId)).at(-1)).toMatchObject({ type: 'domain.deleted', actor_type: 'user', actor_id: admin.userId });
 
+    // With single sign-on required there is no password to fall back on: the question says they are locked out.
+    const locked = (await live.api('POST', `/organizations/${admin.orgId}/domains`, { domain: 'acme-sso.example' })).body;
+    await live.api('POST', `/domains/${locked.id}/verify`, { method: 'manual' });
+    await live.app.db.updateTable('organizations').set({ enforce_sso: 1 }).where('id', '=', admin.orgId).execute();
+    const enforced = text((await admin.browser.get(`${live.url}${AUTH}/domains/${locked.id}/remove`)).html);
+    expect(enforced).toContain('Single sign-on is required for Acme, so people with an @acme-sso.example email will not be able to sign in at all');
+    await live.app.db.updateTable('organizations').set({ enforce_sso: 0 }).where('id', '=', admin.orgId).execute();
+
     // A domain that was never verified: the question says nobody signs in differently.
     const second = await admin.browser.get(`${live.url}${AUTH}/domains/${pending.id}/remove`);
     expect(text(second.html)).toContain('acme-pend.example is not verified, so nobody signs in differently once it is gone.');

@@ -228,6 +228,10 @@ describe('console: single sign-on section', () => {
     expect(says).toContain('Require single sign-on for Hooli?');
     expect(says).toContain('Members can no longer sign in with a password.');
     expect(says).toContain('Okta (SAML 2.0)');
+    // Ada's own address is not on a verified domain of Hooli: required SSO would lock her out, and the page says so.
+    expect(says).toContain(`You would lose access to this console Your address, ada@hooli.test, is not on a verified domain of Hooli`);
+    await verifiedDomain(a.orgId, 'hooli.test');
+    expect(text((await a.browser.get(asked.location!)).html)).not.toContain('You would lose access');
     expect(confirm.html).toMatch(/<a href="\/console\/settings\/authentication#sso" class="button button--secondary">Cancel<\/a>/);
     expect(await organization(a.orgId)).toMatchObject({ auto_provision: false, enforce_sso: false });
 

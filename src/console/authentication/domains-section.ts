@@ -107,6 +107,9 @@ export function registerDomainsForms(consoleRouter: ConsoleRouter): void {
     await consoleRouter.render(ctx, 'console/authentication/domains-remove.njk', 'authentication', {
       domain: { id: domain.id, domain: domain.domain, state: domain.state, chip: CHIPS[domain.state] },
       back: `${AUTHENTICATION_PATH}#${domain.id}`,
+      // With SSO required there is no password to fall back on: removing the domain locks its people out.
+      enforced: Boolean(adminOf(ctx).organization.enforce_sso),
+      own_address: adminOf(ctx).user.email.endsWith(`@${domain.domain}`),
     });
   });
 

@@ -1,5 +1,7 @@
 import type { Context } from 'koa';
 import { AppError } from '../../http/errors.ts';
+import { emailDomain } from '../../orgs/domain-name.ts';
+import { verifiedOwner } from '../../orgs/domains.service.ts';
 import { adminCall, adminOf, formField, queryField } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
 import { AUTHENTICATION_PATH } from '../console-view.ts';
@@ -57,6 +59,8 @@ export function registerSsoRoutes(consoleRouter: ConsoleRouter): void {
         // The auto-provisioning choice of the form that led here, carried through the confirmation.
         auto_provision: ['0', '1'].includes(queryField(ctx, 'auto_provision')) ? queryField(ctx, 'auto_provision') : '',
         cancel: back,
+        // Required SSO with the admin's own address off the org's verified domains: no way back in for them.
+        own_address_outside: (await verifiedOwner(deps.db, emailDomain(adminOf(ctx).user.email))) !== org.id,
       });
     } catch (error) {
       if (!(error instanceof AppError) || error.status >= 500) throw error;
