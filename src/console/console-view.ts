@@ -66,7 +66,20 @@ export async function expiringCertificates(db: Executor, clock: Clock, organizat
  */
 export async function consoleView(ctx: Context, db: Executor, clock: Clock, section: ConsoleSection, flash: Flash | undefined) {
   const admin = adminOf(ctx);
+  // Other orgs this person administers (an IT partner looking after several customers): one click away.
+  const otherOrgs = await db
+    .selectFrom('memberships')
+    .innerJoin('organizations', 'organizations.id', 'memberships.organization_id')
+    .select(['organizations.id', 'organizations.name'])
+    .where('memberships.user_id', '=', admin.user.id)
+    .where('memberships.role', '=', 'admin')
+    .where('memberships.state', '=', 'active')
+    .where('organizations.id', '!=', admin.organization.id)
+    .orderBy('organizations.name')
+    .limit(50)
+    .execute();
   return {
+    other_organizations: otherOrgs,
     admin: { name: admin.user.name, email: admin.user.email },
     organization: { id: admin.organization.id, name: admin.organization.name, sso_entitled: Boolean(admin.organization.sso_entitled) },
     nav: CONSOLE_SECTIONS.map((s) => ({ ...s, current: s.key === section })),

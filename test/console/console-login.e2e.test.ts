@@ -91,6 +91,10 @@ describe('console sign-in', () => {
     // Signed in to one org, a link naming another signs in again for that one: never the wrong org's console.
     const secondOrg = (await live.api('POST', '/organizations', { name: 'Second admin' })).body.id as string;
     await live.app.uow((trx) => ensureMembership(trx, live.call, { organizationId: secondOrg, userId: user.id, role: 'admin', source: 'api' }));
+    // The top bar offers the other org this person administers (and not the one they are only a member of).
+    const withSwitch = await browser.get(`${live.url}/console`);
+    expect(withSwitch.html).toContain(`<a href="/console?organization=${secondOrg}">Second admin</a>`);
+    expect(withSwitch.html).not.toContain('Member here</a>');
     const first = await browser.get(`${live.url}/console?organization=${secondOrg}`);
     expect(first.location).toBe(`${live.url}/console/login?organization=${secondOrg}`);
     const switched = await browser.follow(first.location!);
