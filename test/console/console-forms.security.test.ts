@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleCsrf, consolePerson, signInHttp, type ConsolePerson } from '../helpers/console.ts';
-import type { HttpBrowser, Page } from '../helpers/http-browser.ts';
+import { type HttpBrowser, type Page, text } from '../helpers/http-browser.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 
 /** Every table a console form could change: a refused form leaves all of them exactly as they were. */
 const TABLES = ['organizations', 'domains', 'it_contacts', 'sites', 'users', 'memberships', 'site_assignments', 'invitations', 'connections', 'connection_certificates', 'directories', 'group_mappings', 'portal_links', 'mail_outbox', 'events'] as const;
 /** An id of Gatehouse's shape (prefix_random) in a form's action: the form acts on that object. */
 const OBJECT_ID = /\/[a-z]+_[A-Za-z0-9]{8,}/;
+const OBJECT_IDS = /\/([a-z]+)_[A-Za-z0-9]{8,}/g;
+/** What a console form about an object that is gone (or another org's) says on the page it lands on. */
+const GONE = /That [a-zA-Z ]+ no longer exists: someone removed it\. Nothing was changed\./;
 const SKIP = ['/console/logout'];
 
 interface Form {
@@ -141,7 +144,7 @@ describe('every console form refuses who must not use it', () => {
     }
   });
 
-  it("an admin of another org changes nothing of this org's objects", async () => {
+  it("an admin of another org changes nothing of this org's objects, told as for an id that exists nowhere", async () => {
     const token = await consoleCsrf(live, outsider);
     expect(token).not.toBe('');
     const targeted = forms.filter((f) => OBJECT_ID.test(new URL(f.action).pathname));
@@ -149,7 +152,19 @@ describe('every console form refuses who must not use it', () => {
     for (const form of targeted) {
       const before = await snapshot();
       const res = await outsider.browser.request('POST', form.action, { ...form.fields, _csrf: token });
-      expect(res.status, `${form.action} posted by another org's admin`).toBe(404);
+      // Back to a page of their own console, saying the object is gone: as a form whose object was removed meanwhile.
+      expect(res.status, `${form.action} posted by another org's admin`).toBe(303);
+      expect(res.location, form.action).toMatch(new RegExp(`^${live.url}/console[/#?]`));
+      expect(await snapshot(), `${form.action} changed something for another org's admin`).toBe(before);
+      const next = await outsider.browser.get(res.location!);
+      expect(next.status, res.location).toBe(200);
+      const said = GONE.exec(text(next.html))?.[0];
+      expect(said, `${form.action}: ${text(next.html).slice(0, 300)}`).toBeDefined();
+      for (const id of new URL(form.action).pathname.match(OBJECT_IDS)!) expect(next.html, form.action).not.toContain(id.slice(1));
+      // The same form at ids that exist nowhere answers exactly alike: nothing tells the two apart.
+      const missing = await outsider.browser.request('POST', form.action.replace(OBJECT_IDS, (_, prefix: string) => `/${prefix}_01ARZ3NDEKTSV4RRFFQ69G5FAV`), { ...form.fields, _csrf: token });
+      expect([missing.status, missing.location], form.action).toEqual([res.status, res.location]);
+      expect(GONE.exec(text((await outsider.browser.get(missing.location!)).html))?.[0], form.action).toBe(said);
       expect(await snapshot(), `${form.action} changed something for another org's admin`).toBe(before);
     }
   });

@@ -8,6 +8,8 @@ const AUTH = '/console/settings/authentication';
 /** The token with its first character changed (the last one of a base64url string may carry only padding bits). */
 const bend = (token: string) => (token.startsWith('A') ? 'B' : 'A') + token.slice(1);
 const DAY_MS = 86_400_000;
+/** What a form about a domain removed meanwhile (or another org's) says on the page it lands on. */
+const GONE = 'That domain no longer exists: someone removed it. Nothing was changed.';
 
 /**
  * Settings -> Authentication -> Domains over HTTP, against a real DNS server on loopback (DNS_SERVERS):
@@ -233,6 +235,33 @@ describe('console: domains', () => {
     expect(text(second.html)).toContain('acme-pend.example is not verified, so nobody signs in differently once it is gone.');
   });
 
+  it('a Verify or Remove of a domain removed meanwhile comes back to the section saying so, changing nothing', async () => {
+    const admin = await signedInAdmin();
+    const domain = (await live.api('POST', `/organizations/${admin.orgId}/domains`, { domain: 'acme-meanwhile.example' })).body;
+    const page = await authPage(admin);
+    const confirm = await admin.browser.get(`${live.url}${AUTH}/domains/${domain.id}/remove`);
+    expect(confirm.status).toBe(200);
+    // Another admin removes it through the management API while both pages are open.
+    expect((await live.api('DELETE', `/domains/${domain.id}`)).status).toBe(204);
+    const before = await everyDomain();
+    const events = await eventsOf(admin.orgId);
+
+    for (const [from, action] of [[page, `${AUTH}/domains/${domain.id}/verify`], [confirm, `${AUTH}/domains/${domain.id}/remove`]] as const) {
+      const posted = await post(admin, from, action);
+      expect(posted.status, action).toBe(303);
+      expect(posted.location).toBe(`${live.url}${AUTH}#domains`);
+      const next = await admin.browser.get(posted.location!);
+      expect(next.status).toBe(200);
+      expect(text(next.html)).toContain(GONE);
+      expect(next.html).toContain('class="alert alert--error" role="alert"');
+      // Said once.
+      expect(text((await authPage(admin)).html)).not.toContain(GONE);
+    }
+    expect(dns.queries).toEqual([]);
+    expect(await everyDomain()).toEqual(before);
+    expect(await eventsOf(admin.orgId)).toEqual(events);
+  });
+
   it("refuses a member, another org's admin (at this org's URLs) and a forged CSRF token, with no lookup and nothing changed", async () => {
     const admin = await signedInAdmin();
     const domain = (await live.api('POST', `/organizations/${admin.orgId}/domains`, { domain: 'acme-safe.example' })).body;
@@ -252,10 +281,13 @@ describe('console: domains', () => {
 
     const theirs = await authPage(outsider);
     for (const path of paths.slice(1)) {
-      // Their own session and valid token, this org's domain id.
+      // Their own session and valid token, this org's domain id: told as for a domain removed meanwhile.
       const refused = await outsider.browser.request('POST', `${live.url}${path}`, { _csrf: csrfOf(theirs) });
-      expect(refused.status, path).toBe(404);
-      expect(text(refused.html)).toContain(`No domain with id ${domain.id}.`);
+      expect(refused.status, path).toBe(303);
+      expect(refused.location, path).toBe(`${live.url}${AUTH}#domains`);
+      const next = await outsider.browser.get(refused.location!);
+      expect(text(next.html)).toContain(GONE);
+      expect(next.html).not.toContain(domain.id);
     }
     expect((await outsider.browser.get(`${live.url}${AUTH}/domains/${domain.id}/remove`)).status).toBe(404);
     expect(text(theirs.html)).not.toContain('acme-safe.example');

@@ -209,6 +209,24 @@ describe('console: directory sync section', () => {
     expect(await snapshot(a.orgId)).toEqual(before);
   });
 
+  it('a Preview or Save for a directory deleted meanwhile comes back to the section saying so, changing nothing', async () => {
+    const a = await admin('ada@gone-dsync.test', 'Gone');
+    const dir = await directory(a.orgId);
+    const page = await a.browser.get(`${live.url}${MAPPINGS}?directory=${dir.id}`);
+    expect(page.status).toBe(200);
+    // Another admin deletes it through the management API while the page is open.
+    expect((await live.api('DELETE', `/directories/${dir.id}`)).status).toBe(204);
+    const before = await snapshot(a.orgId);
+    for (const intent of ['preview', 'save'] as const) {
+      const posted = await postWithCsrf(a.browser, page, MAPPINGS, mappingFields(dir.id, [{ group: 'Admins', org_role: 'admin' }], intent));
+      expect(posted.status, intent).toBe(303);
+      expect(posted.location).toBe(`${live.url}${AUTH}#directory-sync`);
+      const next = await a.browser.get(posted.location!);
+      expect(text(next.html), intent).toContain('That directory no longer exists: someone removed it. Nothing was changed.');
+    }
+    expect(await snapshot(a.orgId)).toEqual(before);
+  });
+
   it('refuses a member who is not an admin, an admin of another org using this org\'s directory, and a forged form token; nothing changes', async () => {
     const a = await admin('ada@target-dsync.test', 'Target');
     const dir = await directory(a.orgId);
@@ -240,9 +258,14 @@ describe('console: directory sync section', () => {
     expect(peek.status).toBe(404);
     expect(peek.html).not.toContain('Admins');
     for (const intent of ['preview', 'save'] as const) {
+      // Told as for a directory deleted meanwhile, on their own section, with nothing of this org's.
       const refused = await postWithCsrf(other.browser, otherPage, MAPPINGS, { ...grant, intent });
-      expect(refused.status, intent).toBe(404);
-      expect(refused.html).not.toContain('ann@target-dsync.test');
+      expect(refused.status, intent).toBe(303);
+      expect(refused.location, intent).toBe(`${live.url}${AUTH}#directory-sync`);
+      const next = await other.browser.get(refused.location!);
+      expect(text(next.html), intent).toContain('That directory no longer exists: someone removed it. Nothing was changed.');
+      expect(next.html).not.toContain('ann@target-dsync.test');
+      expect(next.html).not.toContain(dir.id);
     }
     expect(await snapshot(a.orgId)).toEqual(before);
     expect((await live.api('GET', `/directories/${dir.id}/group_mappings`)).body.data).toEqual([]);

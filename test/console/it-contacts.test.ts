@@ -10,6 +10,8 @@ const AUTH = '/console/settings/authentication';
 const CONTACTS = `${AUTH}/it-contacts`;
 /** The token with its first character changed (the last one of a base64url string may carry only padding bits). */
 const bend = (token: string) => (token.startsWith('A') ? 'B' : 'A') + token.slice(1);
+/** What a form about something removed meanwhile (or another org's) says on the page it lands on. */
+const gone = (what: string) => `That ${what} no longer exists: someone removed it. Nothing was changed.`;
 
 /**
  * Settings -> Authentication -> IT contacts over HTTP: find a member with the page's search field (a
@@ -239,6 +241,29 @@ describe('console: IT contacts', () => {
     expect(lastOne).toContain('This is your only IT contact. Without one, nobody is warned before a certificate expires, and single sign-on cannot be set up until you add another.');
   });
 
+  it('a Remove of a contact removed meanwhile comes back to the section saying so, changing nothing', async () => {
+    const admin = await signedInAdmin();
+    const contact = (await live.api('POST', `/organizations/${admin.orgId}/it_contacts`, { email: 'gone@acme.example', name: 'Gone Desk' })).body;
+    const kept = (await live.api('POST', `/organizations/${admin.orgId}/it_contacts`, { email: 'kept@acme.example' })).body;
+    const confirm = await admin.browser.get(`${live.url}${CONTACTS}/${contact.id}/remove`);
+    expect(confirm.status).toBe(200);
+    // Another admin removes it through the management API while the question is open.
+    expect((await live.api('DELETE', `/it_contacts/${contact.id}`)).status).toBe(204);
+    const contacts = await everyContact();
+    const mail = await everyMail();
+    const events = await contactEvents(admin.orgId);
+
+    const next = await postAndFollow(admin, confirm, `${CONTACTS}/${contact.id}/remove`);
+    expect(next.status).toBe(200);
+    expect(text(next.html)).toContain(gone('IT contact'));
+    expect(next.html).toContain('class="alert alert--error" role="alert"');
+    expect(text((await authPage(admin)).html)).not.toContain(gone('IT contact'));
+    expect(await everyContact()).toEqual(contacts);
+    expect(await everyMail()).toEqual(mail);
+    expect(await contactEvents(admin.orgId)).toEqual(events);
+    expect((await contactsOf(admin.orgId)).map((c) => c.id)).toEqual([kept.id]);
+  });
+
   it("refuses a member, another org's admin (with this org's ids) and a forged CSRF token, changing nothing", async () => {
     const admin = await signedInAdmin();
     const bob = await seedMember(admin.orgId, 'bob.b@acme.example', 'Bob', 'B');
@@ -261,13 +286,17 @@ describe('console: IT contacts', () => {
     }
 
     // Their own session and valid token, this org's ids: unknown to them.
+    // Told as for a member or contact removed meanwhile, on their own section, with nothing of this org's.
     const theirs = await authPage(outsider);
-    const pick = await outsider.browser.request('POST', `${live.url}${CONTACTS}/members/${bob}`, { _csrf: csrfOf(theirs) });
-    expect(pick.status).toBe(404);
-    expect(text(pick.html)).toContain(`No member with id ${bob}.`);
-    const remove = await outsider.browser.request('POST', `${live.url}${CONTACTS}/${contact.id}/remove`, { _csrf: csrfOf(theirs) });
-    expect(remove.status).toBe(404);
-    expect(text(remove.html)).toContain(`No IT contact with id ${contact.id}.`);
+    for (const [path, said] of [[`${CONTACTS}/members/${bob}`, gone('member')], [`${CONTACTS}/${contact.id}/remove`, gone('IT contact')]] as const) {
+      const refused = await outsider.browser.request('POST', `${live.url}${path}`, { _csrf: csrfOf(theirs) });
+      expect(refused.status, path).toBe(303);
+      expect(refused.location, path).toBe(`${live.url}${AUTH}#it-contacts`);
+      const next = await outsider.browser.get(refused.location!);
+      expect(text(next.html), path).toContain(said);
+      expect(next.html).not.toContain(bob);
+      expect(next.html).not.toContain(contact.id);
+    }
     expect((await outsider.browser.get(`${live.url}${CONTACTS}/${contact.id}/remove`)).status).toBe(404);
     // Their search finds nobody of this org.
     expect(text((await authPage(outsider, '?contact_search=bob')).html)).toContain('No member of Globex matches “bob”.');

@@ -3,6 +3,9 @@ import { consoleCsrf, consolePerson, type ConsolePerson, signInHttp } from '../h
 import { type Page, text } from '../helpers/http-browser.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 
+/** What a form about a site deleted meanwhile (or another org's) says on the Sites page it lands on. */
+const GONE = 'That site no longer exists: someone removed it. Nothing was changed.';
+
 /** The console's Sites section over plain HTTP: list, create, rename, delete with confirmation, refusals. */
 describe('console: sites', () => {
   let live: LiveApp;
@@ -209,6 +212,29 @@ describe('console: sites', () => {
     expect(secondSites.map((s: { site_name: string }) => s.site_name)).toEqual(['Frankfurt']);
   });
 
+  it('a Rename or Delete of a site deleted meanwhile comes back to the list saying so, changing nothing', async () => {
+    const site = (await live.api('POST', `/organizations/${orgId}/sites`, { name: 'Gone soon' })).body;
+    const rename = await admin.browser.get(`${live.url}/console/sites/${site.id}/rename`);
+    const remove = await admin.browser.get(`${live.url}/console/sites/${site.id}/delete`);
+    expect([rename.status, remove.status]).toEqual([200, 200]);
+    // Another admin deletes it through the management API while both pages are open.
+    expect((await live.api('DELETE', `/sites/${site.id}`)).status).toBe(204);
+    const snapshot = async () => JSON.stringify(await Promise.all(['sites', 'site_assignments', 'group_mappings', 'events'].map((table) => live.app.db.selectFrom(table as 'sites').selectAll().execute())));
+    const before = await snapshot();
+
+    for (const [page, action, fields] of [[rename, 'rename', { name: 'Renamed' }], [remove, 'delete', { assigned: '0' }]] as const) {
+      const posted = await admin.browser.submit(page, `/console/sites/${site.id}/${action}`, fields);
+      expect(posted.status, action).toBe(303);
+      expect(posted.location).toBe(`${live.url}/console/sites`);
+      const next = await admin.browser.get(posted.location!);
+      expect(text(next.html), action).toContain(GONE);
+      expect(next.html).toContain('class="alert alert--error" role="alert"');
+      expect(text((await sitesPage()).html)).not.toContain(GONE);
+    }
+    expect(await snapshot()).toBe(before);
+    expect(await siteNamed('Renamed')).toBeUndefined();
+  });
+
   it("answers 404 for another org's site, as for a missing one", async () => {
     const globex = (await live.api('POST', '/organizations', { name: 'Globex' })).body.id;
     const theirs = (await live.api('POST', `/organizations/${globex}/sites`, { name: 'Springfield' })).body;
@@ -260,13 +286,18 @@ describe('console: sites refuse who must not use them', () => {
     }
   });
 
-  it("an admin of another org gets 404 at this org's site ids and changes nothing", async () => {
+  it("an admin of another org is told at this org's site ids as at a site removed meanwhile, and changes nothing", async () => {
     const token = await consoleCsrf(live, outsider);
     for (const form of forms().slice(1)) {
       const before = await snapshot();
       const res = await outsider.browser.request('POST', live.url + form.action, { ...form.fields, _csrf: token });
-      expect(res.status, form.action).toBe(404);
+      expect(res.status, form.action).toBe(303);
+      expect(res.location, form.action).toBe(`${live.url}/console/sites`);
       expect(await snapshot(), form.action).toBe(before);
+      const next = await outsider.browser.get(res.location!);
+      expect(text(next.html), form.action).toContain(GONE);
+      expect(next.html).not.toContain(site.id);
+      expect(text(next.html)).not.toContain('Oslo');
     }
     expect((await live.api('GET', `/sites/${site.id}`)).body.name).toBe('Oslo');
   });

@@ -4,6 +4,9 @@ import { FORGED_CSRF, forge, usersKit } from '../helpers/console-users.ts';
 import { type Page, text } from '../helpers/http-browser.ts';
 import { type LiveApp, startLiveApp } from '../helpers/live-app.ts';
 
+/** What a form about something removed meanwhile (or another org's) says on the page it lands on. */
+const gone = (what: string) => `That ${what} no longer exists: someone removed it. Nothing was changed.`;
+
 /**
  * The console's Users forms refuse, one test per attack, and change nothing (read from the database):
  * a member who is not an admin, an admin of another org using this org's ids, a forged CSRF token,
@@ -67,7 +70,7 @@ describe('console users: refusals', () => {
     expect(await orgState(orgId)).toEqual(before);
   });
 
-  it("an admin of another org gets 404 for this org's user, site and invitation ids, and changes nothing", async () => {
+  it("an admin of another org is told at this org's user, site and invitation ids as at ones removed meanwhile, and changes nothing", async () => {
     await createSite(other.orgId, 'Oslo');
     const before = await orgState(orgId);
     const otherBefore = await orgState(other.orgId);
@@ -75,19 +78,69 @@ describe('console users: refusals', () => {
     const csrf = /name="_csrf" value="([^"]+)"/.exec(own.html)![1]!;
     for (const form of forms().filter((f) => f.path !== '/console/users/invitations')) {
       const res = await other.browser.request('POST', at(form.path), { ...form.fields, _csrf: csrf });
-      expect(res.status, form.path).toBe(404);
+      // Back to their own list: Grace is no member of theirs, the invitation no invitation of theirs.
+      expect(res.status, form.path).toBe(303);
+      expect(res.location, form.path).toBe(at('/console/users'));
+      const next = await get(other, '/console/users');
+      expect(text(next.html), form.path).toContain(gone(form.path.includes('/invitations/') ? 'invitation' : 'member'));
+      expect(next.html).not.toContain(grace);
     }
+    // Their pages stay a 404.
     for (const path of [`/console/users/${grace}`, `/console/users/${grace}/disable`, `/console/users/${grace}/sites/${berlin}/remove`, `/console/users/invitations/${invitationId}/revoke`]) {
       expect((await get(other, path)).status, path).toBe(404);
     }
     // Their own member, with Acme's site: the site is not theirs.
     const ownPage = await get(other, `/console/users/${other.userId}`);
     const res = await other.browser.submit(ownPage, `/users/${other.userId}/sites/add`, { site_id: berlin, role: 'member' });
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(303);
+    expect(res.location).toBe(at(`/console/users/${other.userId}`));
+    const back = await get(other, `/console/users/${other.userId}`);
+    expect(text(back.html)).toContain(gone('site'));
+    expect(text(back.html)).not.toContain('Berlin');
     // Searching never shows Acme's people.
     expect(text((await get(other, '/console/users?q=grace')).html)).toContain('Nobody in Other matches “grace”.');
     expect(await orgState(orgId)).toEqual(before);
     expect(await orgState(other.orgId)).toEqual(otherBefore);
+  });
+
+  it('a form about a site assignment, a site or an invitation removed meanwhile lands back where it came from, saying so', async () => {
+    const rome = await createSite(orgId, 'Rome');
+    const lima = await createSite(orgId, 'Lima');
+    for (const site of [rome, lima]) expect((await live.api('PUT', `/sites/${site}/assignments/${grace}`, { role: 'member' })).status).toBe(200);
+    const invitation = (await live.api('POST', `/organizations/${orgId}/invitations`, { email: 'gone.soon@acme.test', role: 'member' })).body.id as string;
+    const purged = (await live.api('POST', `/organizations/${orgId}/invitations`, { email: 'purged@acme.test', role: 'member' })).body.id as string;
+    const page = await get(admin, `/console/users/${grace}`);
+    const removal = await get(admin, `/console/users/${grace}/sites/${rome}/remove`);
+    const revoke = await get(admin, `/console/users/invitations/${invitation}/revoke`);
+    const revokePurged = await get(admin, `/console/users/invitations/${purged}/revoke`);
+    expect([page.status, removal.status, revoke.status, revokePurged.status]).toEqual([200, 200, 200, 200]);
+    // Another admin removes them through the management API while the pages are open (an invitation is
+    // revoked there, not deleted; no API deletes its row, so the purged one goes straight from the database).
+    expect((await live.api('DELETE', `/sites/${rome}/assignments/${grace}`)).status).toBe(204);
+    expect((await live.api('DELETE', `/sites/${lima}`)).status).toBe(204);
+    expect((await live.api('DELETE', `/invitations/${invitation}`)).status).toBe(204);
+    await live.app.db.deleteFrom('invitations').where('id', '=', purged).execute();
+    const before = await orgState(orgId);
+
+    const submitted: Array<[Page, string, Record<string, string>, string, string]> = [
+      [removal, `/users/${grace}/sites/${rome}/remove`, {}, `/console/users/${grace}`, gone('site assignment')],
+      // A role change for an assignment removed meanwhile never re-adds it.
+      [page, `/users/${grace}/sites/${rome}/role`, { role: 'admin' }, `/console/users/${grace}`, gone('site assignment')],
+      [page, `/users/${grace}/sites/${lima}/role`, { role: 'admin' }, `/console/users/${grace}`, gone('site assignment')],
+      [page, `/users/${grace}/sites/add`, { site_id: lima, role: 'admin' }, `/console/users/${grace}`, gone('site')],
+      [revokePurged, `/invitations/${purged}/revoke`, {}, '/console/users', gone('invitation')],
+      // Revoked meanwhile: still there, and the list says so.
+      [revoke, `/invitations/${invitation}/revoke`, {}, '/console/users', 'The invitation to gone.soon@acme.test is revoked: there is nothing to revoke.'],
+    ];
+    for (const [from, action, fields, back, said] of submitted) {
+      const res = await admin.browser.submit(from, action, fields);
+      expect(res.status, action).toBe(303);
+      expect(res.location, action).toBe(at(back));
+      expect(text((await get(admin, back)).html), action).toContain(said);
+      expect(text((await get(admin, back)).html), action).not.toContain(said);
+    }
+    expect(await orgState(orgId)).toEqual(before);
+    expect((await usersKit(live).assignments(orgId, grace)).map((a) => a.site_name)).not.toContain('Rome');
   });
 
   it('a forged CSRF token gets 403 on every form and changes nothing', async () => {

@@ -6,6 +6,7 @@ import { addItContact, getItContact, type ItContactInput, listItContacts, MAX_IT
 import { findMembership, getUser, searchMembers } from '../../users/users.repository.ts';
 import { adminCall, adminOf, type ConsoleAdmin, formField, ownedBy, queryField } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { goneTo } from '../gone.ts';
 import { AUTHENTICATION_PATH } from '../console-view.ts';
 import { renderAuthentication, type SectionForm } from './authentication.page.ts';
 import { contactLabel, type ContactFields, readContactForm } from './contacts-form.ts';
@@ -75,7 +76,8 @@ export function registerContactsForms(consoleRouter: ConsoleRouter): void {
     }
   }
 
-  router.post(`${IT_CONTACTS_PATH}/members/:userId`, ...form, async (ctx) => {
+  // A member who left the org meanwhile (or is not of this org) comes back to the section, saying so.
+  router.post(`${IT_CONTACTS_PATH}/members/:userId`, ...form, goneTo(consoleRouter, SECTION, 'member'), async (ctx) => {
     const userId = ctx.params.userId!;
     const organizationId = adminOf(ctx).organization.id;
     // idor check: only a member of the admin's own org can be picked; anyone else reads as unknown.
@@ -110,7 +112,7 @@ export function registerContactsForms(consoleRouter: ConsoleRouter): void {
     });
   });
 
-  router.post(`${IT_CONTACTS_PATH}/:id/remove`, ...form, async (ctx) => {
+  router.post(`${IT_CONTACTS_PATH}/:id/remove`, ...form, goneTo(consoleRouter, SECTION, 'IT contact'), async (ctx) => {
     const contact = await uow(async (trx) => {
       const row = await ownContact(ctx, trx);
       await removeItContact(trx, adminCall(ctx, deps.ctx), row.id);

@@ -6,6 +6,7 @@ import { AppError } from '../../http/errors.ts';
 import { addDomain, checkDomainNow, deleteDomain, getDomain, listDomains, toDomainView } from '../../orgs/domains.service.ts';
 import { adminCall, adminOf, type ConsoleAdmin, formField, ownedBy } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { goneTo } from '../gone.ts';
 import { AUTHENTICATION_PATH } from '../console-view.ts';
 import { renderAuthentication, type SectionForm } from './authentication.page.ts';
 
@@ -63,6 +64,9 @@ export function registerDomainsForms(consoleRouter: ConsoleRouter): void {
   const { router, page, form, deps } = consoleRouter;
   const { db, uow } = deps;
 
+  // Verify and Remove of a domain removed meanwhile (or not this org's) come back to the section, saying so.
+  const gone = goneTo(consoleRouter, `${AUTHENTICATION_PATH}#domains`, 'domain');
+
   async function ownDomain(ctx: Context, executor: Executor = db): Promise<Domain> {
     const id = ctx.params.id!;
     // getDomain answers 404 for an unknown id, ownedBy the same for another org's.
@@ -84,7 +88,7 @@ export function registerDomainsForms(consoleRouter: ConsoleRouter): void {
     }
   });
 
-  router.post(`${DOMAINS_PATH}/:id/verify`, ...form, async (ctx) => {
+  router.post(`${DOMAINS_PATH}/:id/verify`, ...form, gone, async (ctx) => {
     const domain = await ownDomain(ctx);
     const back = `${AUTHENTICATION_PATH}#${domain.id}`;
     let checked: Domain;
@@ -113,7 +117,7 @@ export function registerDomainsForms(consoleRouter: ConsoleRouter): void {
     });
   });
 
-  router.post(`${DOMAINS_PATH}/:id/remove`, ...form, async (ctx) => {
+  router.post(`${DOMAINS_PATH}/:id/remove`, ...form, gone, async (ctx) => {
     const domain = await uow(async (trx) => {
       const row = await ownDomain(ctx, trx);
       await deleteDomain(trx, adminCall(ctx, deps.ctx), row.id);

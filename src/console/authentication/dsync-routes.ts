@@ -8,6 +8,7 @@ import { listDirectories } from '../../scim/directories.service.ts';
 import { listGroupMappings, type MappingPreview, previewGroupMappings, replaceGroupMappings } from '../../scim/group-mappings.service.ts';
 import { adminCall, adminOf, formField, ownedBy, queryField } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { goneTo } from '../gone.ts';
 import { AUTHENTICATION_PATH } from '../console-view.ts';
 import { directoryProviderName } from './dsync-section.ts';
 import { previewView } from './dsync-preview.view.ts';
@@ -71,7 +72,9 @@ export function registerDsyncRoutes(consoleRouter: ConsoleRouter): void {
     await show(ctx, directory, { rows: rowsOf(await listGroupMappings(db, directory.id)) });
   });
 
-  router.post(`${base}/mappings`, ...form, async (ctx) => {
+  // The form's directory deleted meanwhile (or not this org's): back to the section, saying so. A 404 of
+  // the preview or save itself stays with the form (the catch below).
+  router.post(`${base}/mappings`, ...form, goneTo(consoleRouter, `${AUTHENTICATION_PATH}#directory-sync`, 'directory'), async (ctx) => {
     const directory = await ownDirectory(ctx, db, formField(ctx, 'directory'));
     const sites = await orgSites(directory.organization_id);
     const parsed = parseMappingForm(ctx.request.body as Record<string, unknown>, { siteIds: new Set(sites.map((s) => s.id)), siteRoles });

@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import { deleteSiteAndUnmap, renameSite, siteDeletionImpact } from '../../orgs/sites.service.ts';
 import { adminCall, adminOf, formField, ownedBy } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { goneTo } from '../gone.ts';
 import { isAppError, SITE_NAME_MAX, siteNameProblem, siteServiceProblem } from './site-name.ts';
 
 const SITES_PATH = '/console/sites';
@@ -10,6 +11,8 @@ const plural = (n: number) => `${n} ${n === 1 ? 'person' : 'people'}`;
 /** Rename (a page with the name field) and delete (a confirmation page first) of one site of the admin's org. */
 export function registerSiteChangePages(consoleRouter: ConsoleRouter): void {
   const { router, deps } = consoleRouter;
+  // Rename and Delete of a site deleted meanwhile (or not this org's) come back to the list, saying so.
+  const gone = goneTo(consoleRouter, SITES_PATH, 'site');
 
   /** The site named by the URL, if it is one of the admin's org (404 otherwise, like a missing one). */
   async function ownedSite(ctx: Context) {
@@ -27,7 +30,7 @@ export function registerSiteChangePages(consoleRouter: ConsoleRouter): void {
     await renderRename(ctx, site, { name: site.name, error: '' });
   });
 
-  router.post(`${SITES_PATH}/:id/rename`, ...consoleRouter.form, async (ctx) => {
+  router.post(`${SITES_PATH}/:id/rename`, ...consoleRouter.form, gone, async (ctx) => {
     const site = await ownedSite(ctx);
     const name = formField(ctx, 'name');
     const problem = siteNameProblem(name);
@@ -52,7 +55,7 @@ export function registerSiteChangePages(consoleRouter: ConsoleRouter): void {
     await renderDelete(ctx, site.id);
   });
 
-  router.post(`${SITES_PATH}/:id/delete`, ...consoleRouter.form, async (ctx) => {
+  router.post(`${SITES_PATH}/:id/delete`, ...consoleRouter.form, gone, async (ctx) => {
     const site = await ownedSite(ctx);
     // The page said how many people lose the site; if that changed since, say the new number first.
     const expected = formField(ctx, 'assigned');

@@ -8,7 +8,9 @@ import {
 import { findMembership, getUser, listSiteAssignments, type UserProfile } from '../../users/users.repository.ts';
 import { adminCall, adminOf, formField, ownedBy } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { goneWhere } from '../gone.ts';
 import { fullName, memberView } from './member-view.ts';
+import { USERS_PATH } from './users-list.routes.ts';
 
 const USER_PATH = '/console/users/:userId';
 const ORG_ROLES: readonly OrgRole[] = ['member', 'admin'];
@@ -75,9 +77,20 @@ export function registerUserPage(consoleRouter: ConsoleRouter): void {
   const { router, page, form, deps, done } = consoleRouter;
   const { db } = deps;
 
+  /**
+   * A form of the user page about something removed meanwhile (or not of this org): back to the person's
+   * page saying `what` is gone, or to the list when it is the person who is no longer a member (their
+   * page would be a 404). Asked again after the 404, in the admin's own org only.
+   */
+  const gone = (what: string) => goneWhere(consoleRouter, async (ctx) => {
+    const userId = String(ctx.params.userId);
+    const still = await findMembership(db, adminOf(ctx).organization.id, userId);
+    return still ? { back: userHref(userId), what } : { back: USERS_PATH, what: 'member' };
+  });
+
   router.get(USER_PATH, page, async (ctx) => renderUser(consoleRouter, ctx, await loadMember(db, ctx)));
 
-  router.post(`${USER_PATH}/role`, ...form, async (ctx) => {
+  router.post(`${USER_PATH}/role`, ...form, gone('member'), async (ctx) => {
     const member = await loadMember(db, ctx);
     const role = formField(ctx, 'role');
     const back = (error: string, status: number) => renderUser(consoleRouter, ctx, member, { section: 'role', values: { role }, errors: { role: error } }, status);
@@ -93,7 +106,7 @@ export function registerUserPage(consoleRouter: ConsoleRouter): void {
     done(ctx, userHref(member.user.id), role === 'admin' ? `${name} is now an admin of ${adminOf(ctx).organization.name}.` : `${name} is now a member: they can no longer open this console.`);
   });
 
-  router.post(`${USER_PATH}/sites/add`, ...form, async (ctx) => {
+  router.post(`${USER_PATH}/sites/add`, ...form, gone('site'), async (ctx) => {
     const member = await loadMember(db, ctx);
     const values = { site_id: formField(ctx, 'site_id'), role: formField(ctx, 'role') };
     const errors: Record<string, string> = {};
@@ -110,9 +123,9 @@ export function registerUserPage(consoleRouter: ConsoleRouter): void {
     done(ctx, userHref(member.user.id), `${displayName(member.user)} is now on ${site.name} as ${values.role}.`);
   });
 
-  router.post(`${USER_PATH}/sites/:siteId/role`, ...form, async (ctx) => {
-    const member = await loadMember(db, ctx);
-    const site = await loadSite(db, ctx, String(ctx.params.siteId));
+  router.post(`${USER_PATH}/sites/:siteId/role`, ...form, gone('site assignment'), async (ctx) => {
+    // The assignment must still be there: a role change never re-adds someone another admin just removed.
+    const { member, site } = await loadAssignment(ctx);
     const role = formField(ctx, 'role');
     const back = (error: string, status: number) => renderUser(consoleRouter, ctx, member, { section: 'site_role', site_id: site.id, values: { role }, errors: { role: error } }, status);
     if (!deps.ctx.config.siteRoles.includes(role)) return back('Choose a site role.', 422);
@@ -144,7 +157,7 @@ export function registerUserPage(consoleRouter: ConsoleRouter): void {
     });
   });
 
-  router.post(`${USER_PATH}/sites/:siteId/remove`, ...form, async (ctx) => {
+  router.post(`${USER_PATH}/sites/:siteId/remove`, ...form, gone('site assignment'), async (ctx) => {
     const { member, site } = await loadAssignment(ctx);
     await deps.uow((trx) => unassignSite(trx, adminCall(ctx, deps.ctx), site.id, member.user.id));
     done(ctx, userHref(member.user.id), `${displayName(member.user)} is no longer on ${site.name}.`);
@@ -167,7 +180,7 @@ export function registerUserPage(consoleRouter: ConsoleRouter): void {
     });
   });
 
-  router.post(`${USER_PATH}/disable`, ...form, async (ctx) => {
+  router.post(`${USER_PATH}/disable`, ...form, gone('member'), async (ctx) => {
     const member = await loadMember(db, ctx);
     try {
       await deps.uow((trx) => disableMembershipAsAdmin(trx, adminCall(ctx, deps.ctx), member.membership.id));
@@ -178,7 +191,7 @@ export function registerUserPage(consoleRouter: ConsoleRouter): void {
     done(ctx, userHref(member.user.id), `${displayName(member.user)} is disabled and can no longer sign in.`);
   });
 
-  router.post(`${USER_PATH}/enable`, ...form, async (ctx) => {
+  router.post(`${USER_PATH}/enable`, ...form, gone('member'), async (ctx) => {
     const member = await loadMember(db, ctx);
     const { outcome } = await deps.uow((trx) => enableMembership(trx, adminCall(ctx, deps.ctx), member.membership.id, 'admin'));
     if (outcome === 'already-active') return done(ctx, userHref(member.user.id), `${displayName(member.user)} is already active.`, 'info');

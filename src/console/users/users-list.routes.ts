@@ -7,6 +7,7 @@ import { createInvitation, getInvitation, listPendingInvitations, revokeInvitati
 import { listMembersSiteAssignments, searchMembers } from '../../users/users.repository.ts';
 import { adminCall, adminOf, formField, ownedBy, queryField } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { goneTo } from '../gone.ts';
 import { memberView } from './member-view.ts';
 
 export const USERS_PATH = '/console/users';
@@ -100,7 +101,9 @@ export function registerUsersList(consoleRouter: ConsoleRouter): void {
     await consoleRouter.render(ctx, 'console/users/revoke-invitation.njk', 'users', { invitation });
   });
 
-  router.post(`${USERS_PATH}/invitations/:invitationId/revoke`, ...form, async (ctx) => {
+  // An invitation that is gone (or not this org's) comes back to the list, saying so; one revoked meanwhile
+  // is still there, and says so below.
+  router.post(`${USERS_PATH}/invitations/:invitationId/revoke`, ...form, goneTo(consoleRouter, USERS_PATH, 'invitation'), async (ctx) => {
     const invitation = await pendingInvitation(ctx);
     try {
       await deps.uow((trx) => revokeInvitation(trx, adminCall(ctx, deps.ctx), invitation.id));
