@@ -5,7 +5,7 @@ import type { Db } from '../db/database.ts';
 import type { UnitOfWork } from '../db/transaction.ts';
 import type { Pages } from '../http/pages.ts';
 import type { DnsVerifier } from '../orgs/dns-verifier.ts';
-import { findMembership } from '../users/users.repository.ts';
+import { findMembership, fullName } from '../users/users.repository.ts';
 import type { ConsoleAdmin } from './console-admin.ts';
 import { createConsoleCookies, type Flash } from './console-session.ts';
 import { type ConsoleSection, consoleView } from './console-view.ts';
@@ -58,7 +58,7 @@ export function createConsoleRouter(deps: ConsoleDeps): ConsoleRouter {
     const user = await db.selectFrom('users').select(['id', 'email', 'first_name', 'last_name']).where('id', '=', session.userId).executeTakeFirst();
     const organization = await db.selectFrom('organizations').selectAll().where('id', '=', session.organizationId).executeTakeFirst();
     if (!user || !organization) return undefined;
-    const name = [user.first_name, user.last_name].filter(Boolean).join(' ') || user.email;
+    const name = fullName(user) ?? user.email;
     return { user: { id: user.id, email: user.email, name }, organization, membership };
   }
 

@@ -1,5 +1,5 @@
 import type { Executor } from '../db/database.ts';
-import { findMembership } from '../users/users.repository.ts';
+import { findMembership, fullName } from '../users/users.repository.ts';
 
 /** The claims Gatehouse issues, by scope (DESIGN.md "Sign-in"). */
 export const CLAIMS_BY_SCOPE = {
@@ -37,7 +37,7 @@ export async function loadAccountClaims(db: Executor, userId: string, grantId: s
     sub: user.id,
     email: user.email,
     email_verified: user.email_verified === 1,
-    name: [user.first_name, user.last_name].filter(Boolean).join(' ') || undefined,
+    name: fullName(user) ?? undefined,
     given_name: user.first_name ?? undefined,
     family_name: user.last_name ?? undefined,
   };

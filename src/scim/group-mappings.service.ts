@@ -5,7 +5,7 @@ import type { Directory, OrgRole, RoleSource } from '../db/schema.ts';
 import { recordEvent } from '../events/activity.ts';
 import { fieldInvalid } from '../http/errors.ts';
 import { assignSite, setMembershipRole, unassignSite } from '../users/provisioning.ts';
-import { findMembership } from '../users/users.repository.ts';
+import { findMembership, fullName } from '../users/users.repository.ts';
 
 export interface GroupMapping {
   group: string;
@@ -195,7 +195,7 @@ export async function directoryAccess(db: Executor, directory: Directory): Promi
     .map((p) => ({
       scim_user_id: p.scim_user_id,
       user_id: p.user_id,
-      name: [p.first_name, p.last_name].filter(Boolean).join(' ') || p.display_name || p.email,
+      name: fullName(p) || p.display_name || p.email,
       email: p.email,
       groups: groupsOf.get(p.scim_user_id) ?? [],
       role: p.role ?? null,

@@ -15,6 +15,10 @@ export interface UserView {
   updated_at: string;
 }
 
+/** "Ada Lovelace": first and last name as a person reads them; null when the user has neither. */
+export const fullName = (user: { first_name: string | null; last_name: string | null }): string | null =>
+  [user.first_name, user.last_name].filter(Boolean).join(' ') || null;
+
 /** A user as views see it: never the password hash. */
 export type UserProfile = Omit<User, 'password_hash' | 'password_set_at'>;
 
@@ -25,7 +29,7 @@ export function toUserView(row: UserProfile): UserView {
     email_verified: row.email_verified === 1,
     first_name: row.first_name,
     last_name: row.last_name,
-    name: [row.first_name, row.last_name].filter(Boolean).join(' ') || null,
+    name: fullName(row),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

@@ -2,6 +2,7 @@ import type { Executor } from '../../db/database.ts';
 import { escapeLike } from '../../db/like.ts';
 import type { ActivityEvent } from '../../events/activity.ts';
 import { findProvider } from '../../sso/providers.ts';
+import { fullName } from '../../users/users.repository.ts';
 import { sql } from 'kysely';
 
 export interface PersonName {
@@ -23,8 +24,7 @@ export interface ActivityNames {
 const str = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
 const providerName = (key: string) => findProvider(key)?.name ?? key;
 
-export const personName = (row: { email: string; first_name: string | null; last_name: string | null }) =>
-  [row.first_name, row.last_name].filter(Boolean).join(' ') || row.email;
+export const personName = (row: { email: string; first_name: string | null; last_name: string | null }) => fullName(row) ?? row.email;
 
 /**
  * The names behind the ids of these events (all of one org). Sites, connections and directories are

@@ -3,7 +3,7 @@ import type { ServiceContext } from '../../context.ts';
 import type { Executor } from '../../db/database.ts';
 import { AppError, notFound } from '../../http/errors.ts';
 import { addItContact, getItContact, type ItContactInput, listItContacts, MAX_IT_CONTACTS, removeItContact, toItContactView } from '../../orgs/it-contacts.service.ts';
-import { findMembership, getUser, searchMembers } from '../../users/users.repository.ts';
+import { findMembership, fullName, getUser, searchMembers } from '../../users/users.repository.ts';
 import { adminCall, adminOf, type ConsoleAdmin, formField, ownedBy, queryField } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
 import { goneTo } from '../gone.ts';
@@ -16,8 +16,6 @@ export const IT_CONTACTS_PATH = `${AUTHENTICATION_PATH}/it-contacts`;
 export const CONTACT_SEARCH_PARAM = 'contact_search';
 const SEARCH_RESULTS = 8;
 const SECTION = `${AUTHENTICATION_PATH}#it-contacts`;
-
-const fullName = (first: string | null, last: string | null) => [first, last].filter(Boolean).join(' ') || null;
 
 /** The IT contacts section of the Authentication page (views/console/authentication/_contacts.njk). */
 export async function loadContactsSection(db: Executor, _service: ServiceContext, admin: ConsoleAdmin, request: Context, form?: SectionForm) {
@@ -34,7 +32,7 @@ export async function loadContactsSection(db: Executor, _service: ServiceContext
       q,
       matches: found.rows.map(({ user }) => ({
         id: user.id,
-        name: fullName(user.first_name, user.last_name),
+        name: fullName(user),
         email: user.email,
         already: rows.some((row) => row.user_id === user.id || row.email === user.email),
       })),
@@ -84,7 +82,7 @@ export function registerContactsForms(consoleRouter: ConsoleRouter): void {
     const membership = await findMembership(db, organizationId, userId);
     if (!membership) throw notFound('member', userId);
     const user = await getUser(db, userId);
-    const label = contactLabel({ name: fullName(user.first_name, user.last_name), email: user.email });
+    const label = contactLabel({ name: fullName(user), email: user.email });
     await add(ctx, { user_id: userId }, { label, values: { [CONTACT_SEARCH_PARAM]: formField(ctx, CONTACT_SEARCH_PARAM) } }, 'member');
   });
 

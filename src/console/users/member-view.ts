@@ -1,5 +1,5 @@
 import type { Membership, MembershipSource } from '../../db/schema.ts';
-import type { UserProfile } from '../../users/users.repository.ts';
+import { fullName, type UserProfile } from '../../users/users.repository.ts';
 
 /** How a person arrived in the org (membership.source), in the words of the Users list. */
 export const ARRIVED_BY: Record<MembershipSource, string> = {
@@ -29,11 +29,9 @@ export function memberState(membership: Pick<Membership, 'state' | 'disabled_by'
   return { label: 'Disabled by an admin', tone: 'danger' };
 }
 
-export const fullName = (user: Pick<UserProfile, 'first_name' | 'last_name'>) => [user.first_name, user.last_name].filter(Boolean).join(' ');
-
 /** A member as the console's templates show them. */
 export function memberView(membership: Membership, user: UserProfile, selfId: string) {
-  const name = fullName(user);
+  const name = fullName(user) ?? '';
   return {
     id: user.id,
     href: `/console/users/${encodeURIComponent(user.id)}`,

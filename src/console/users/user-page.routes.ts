@@ -5,11 +5,11 @@ import { AppError } from '../../http/errors.ts';
 import {
   assignSite, disableMembershipAsAdmin, enableMembership, setMembershipRoleAsAdmin, unassignSite,
 } from '../../users/provisioning.ts';
-import { findMembership, getUser, listSiteAssignments, type UserProfile } from '../../users/users.repository.ts';
+import { findMembership, fullName, getUser, listSiteAssignments, type UserProfile } from '../../users/users.repository.ts';
 import { adminCall, adminOf, formField, ownedBy } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
 import { goneWhere } from '../gone.ts';
-import { fullName, memberView } from './member-view.ts';
+import { memberView } from './member-view.ts';
 import { USERS_PATH } from './users-list.routes.ts';
 
 const USER_PATH = '/console/users/:userId';
@@ -31,7 +31,7 @@ interface Member {
 }
 
 export const userHref = (userId: string) => `/console/users/${encodeURIComponent(userId)}`;
-const displayName = (user: UserProfile) => fullName(user) || user.email;
+const displayName = (user: UserProfile) => fullName(user) ?? user.email;
 
 /** The user of the URL, through their membership of the admin's org: anyone else is a 404. */
 async function loadMember(db: Executor, ctx: Context): Promise<Member> {
