@@ -33,6 +33,9 @@ export class AppError extends Error {
   }
 }
 
+/** A refusal Gatehouse meant (an AppError under 500: bad input, a rule, a conflict), as opposed to a failure. */
+export const isRefusal = (err: unknown): err is AppError => err instanceof AppError && err.status < 500;
+
 export const badRequest = (code: string, message: string, errors?: FieldError[]) => new AppError(400, code, message, { errors });
 
 export const validationFailed = (errors: FieldError[]) =>

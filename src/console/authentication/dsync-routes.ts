@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { Executor } from '../../db/database.ts';
 import type { Directory } from '../../db/schema.ts';
-import { AppError } from '../../http/errors.ts';
+import { isRefusal } from '../../http/errors.ts';
 import { listSites } from '../../orgs/sites.service.ts';
 import { type MappingRow, parseMappingForm, rowsOf } from '../../portal/dsync/mapping-form.ts';
 import { listDirectories } from '../../scim/directories.service.ts';
@@ -90,7 +90,7 @@ export function registerDsyncRoutes(consoleRouter: ConsoleRouter): void {
       const saved = await deps.uow(async (trx) => replaceGroupMappings(trx, call, await ownDirectory(ctx, trx, directory.id), parsed.mappings));
       consoleRouter.done(ctx, `${base}/mappings?directory=${directory.id}`, `Group mappings saved (${saved.length}). They now apply to everyone ${directoryProviderName(directory.provider)} has sent.`);
     } catch (error) {
-      if (!(error instanceof AppError) || error.status >= 500) throw error;
+      if (!isRefusal(error)) throw error;
       await show(ctx, directory, { rows: rowsOf(parsed.mappings), error: `${error.message} Nothing was saved.` }, error.status);
     }
   });

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { PortalIntent } from '../../db/schema.ts';
-import { AppError } from '../../http/errors.ts';
+import { isRefusal } from '../../http/errors.ts';
 import { createPortalLink } from '../../portal/portal-links.service.ts';
 import { adminCall, adminOf } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
@@ -30,7 +30,7 @@ export async function openPortalInNewTab(consoleRouter: ConsoleRouter, ctx: Cont
     ctx.status = 303;
     ctx.redirect(link);
   } catch (error) {
-    if (!(error instanceof AppError) || error.status >= 500) throw error;
+    if (!isRefusal(error)) throw error;
     const message = error.code === 'sso_not_entitled' ? notEntitledMessage(organization.name) : error.message;
     await renderAuthentication(consoleRouter, ctx, { section: refusal.section, values: {}, errors: { [refusal.field]: message } }, error.status);
   }

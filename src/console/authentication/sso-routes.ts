@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { AppError } from '../../http/errors.ts';
+import { AppError, isRefusal } from '../../http/errors.ts';
 import { emailDomain } from '../../orgs/domain-name.ts';
 import { verifiedOwner } from '../../orgs/domains.service.ts';
 import { adminCall, adminOf, formField, queryField } from '../console-admin.ts';
@@ -44,7 +44,7 @@ export function registerSsoRoutes(consoleRouter: ConsoleRouter): void {
       const { changed } = await deps.uow((trx) => saveSsoSwitches(trx, adminCall(ctx, deps.ctx), org.id, wanted));
       consoleRouter.done(ctx, back, switchesMessage(changed, wanted), changed.length ? 'success' : 'info');
     } catch (error) {
-      if (!(error instanceof AppError) || error.status >= 500) throw error;
+      if (!isRefusal(error)) throw error;
       await refuse(ctx, error);
     }
   });
@@ -63,7 +63,7 @@ export function registerSsoRoutes(consoleRouter: ConsoleRouter): void {
         own_address_outside: (await verifiedOwner(deps.db, emailDomain(adminOf(ctx).user.email))) !== org.id,
       });
     } catch (error) {
-      if (!(error instanceof AppError) || error.status >= 500) throw error;
+      if (!isRefusal(error)) throw error;
       await refuse(ctx, error);
     }
   });
@@ -76,7 +76,7 @@ export function registerSsoRoutes(consoleRouter: ConsoleRouter): void {
       const { changed } = await deps.uow((trx) => saveSsoSwitches(trx, adminCall(ctx, deps.ctx), org.id, wanted));
       consoleRouter.done(ctx, back, switchesMessage(changed, wanted), changed.length ? 'success' : 'info');
     } catch (error) {
-      if (!(error instanceof AppError) || error.status >= 500) throw error;
+      if (!isRefusal(error)) throw error;
       await refuse(ctx, error);
     }
   });

@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../../context.ts';
 import type { Executor } from '../../db/database.ts';
 import type { Connection } from '../../db/schema.ts';
-import { AppError } from '../../http/errors.ts';
+import { isRefusal } from '../../http/errors.ts';
 import { assertIntentReady } from '../../portal/portal-links.service.ts';
 import type { ConsoleAdmin } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
@@ -48,7 +48,7 @@ export async function loadSsoSection(db: Executor, _service: ServiceContext, adm
     db.selectFrom('connections').selectAll().where('organization_id', '=', org.id).orderBy('updated_at', 'desc').execute(),
     // The button follows the rule the link itself is made by, so the two never disagree.
     assertIntentReady(db, org.id, 'sso').then(() => null, (error: unknown) => {
-      if (error instanceof AppError && error.status < 500) return error.message;
+      if (isRefusal(error)) return error.message;
       throw error;
     }),
   ]);

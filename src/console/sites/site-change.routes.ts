@@ -3,7 +3,8 @@ import { deleteSiteAndUnmap, renameSite, siteDeletionImpact } from '../../orgs/s
 import { adminCall, adminOf, formField, ownedBy } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
 import { goneTo } from '../gone.ts';
-import { isAppError, SITE_NAME_MAX, siteNameProblem, siteServiceProblem } from './site-name.ts';
+import { isRefusal } from '../../http/errors.ts';
+import { SITE_NAME_MAX, siteNameProblem, siteServiceProblem } from './site-name.ts';
 
 const SITES_PATH = '/console/sites';
 const plural = (n: number) => `${n} ${n === 1 ? 'person' : 'people'}`;
@@ -39,7 +40,7 @@ export function registerSiteChangePages(consoleRouter: ConsoleRouter): void {
     try {
       await deps.uow((trx) => renameSite(trx, adminCall(ctx, deps.ctx), site.id, name));
     } catch (error) {
-      if (!isAppError(error)) throw error;
+      if (!isRefusal(error)) throw error;
       return renderRename(ctx, site, { name, error: siteServiceProblem(error, name, adminOf(ctx).organization.name) }, error.status === 409 ? 409 : 422);
     }
     consoleRouter.done(ctx, SITES_PATH, `Site “${site.name}” renamed to “${name}”.`);

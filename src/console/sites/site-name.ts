@@ -19,5 +19,3 @@ export function siteServiceProblem(error: AppError, name: string, organizationNa
   if (error.code === 'site_name_taken') return `${organizationName} already has a site named “${name}” (names are compared ignoring capitals). Choose another name.`;
   return error.errors[0]?.message ?? error.message;
 }
-
-export const isAppError = (error: unknown): error is AppError => error instanceof AppError && error.status < 500;

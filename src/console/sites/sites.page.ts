@@ -3,7 +3,8 @@ import { createSite, listSitesWithCounts } from '../../orgs/sites.service.ts';
 import { adminCall, adminOf, formField, queryField } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
 import { registerSiteChangePages } from './site-change.routes.ts';
-import { isAppError, SITE_NAME_MAX, siteNameProblem, siteServiceProblem } from './site-name.ts';
+import { isRefusal } from '../../http/errors.ts';
+import { SITE_NAME_MAX, siteNameProblem, siteServiceProblem } from './site-name.ts';
 
 export const SITES_PATH = '/console/sites';
 export const SITES_PAGE_SIZE = 50;
@@ -30,7 +31,7 @@ export function registerSitesPages(consoleRouter: ConsoleRouter): void {
     try {
       await consoleRouter.deps.uow((trx) => createSite(trx, adminCall(ctx, consoleRouter.deps.ctx), admin.organization.id, name));
     } catch (error) {
-      if (!isAppError(error)) throw error;
+      if (!isRefusal(error)) throw error;
       return renderSites(consoleRouter, ctx, { name, error: siteServiceProblem(error, name, admin.organization.name) }, error.status === 409 ? 409 : 422);
     }
     consoleRouter.done(ctx, SITES_PATH, `Site “${name}” added.`);

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { Executor } from '../../db/database.ts';
 import type { Membership, OrgRole, Site } from '../../db/schema.ts';
-import { AppError } from '../../http/errors.ts';
+import { AppError, isRefusal } from '../../http/errors.ts';
 import {
   assignSite, disableMembershipAsAdmin, enableMembership, setMembershipRoleAsAdmin, unassignSite,
 } from '../../users/provisioning.ts';
@@ -69,7 +69,7 @@ async function renderUser(consoleRouter: ConsoleRouter, ctx: Context, member: Me
 
 /** An expected refusal of the service, shown on the form it came from; anything else is a real error. */
 function refusal(err: unknown): AppError {
-  if (err instanceof AppError && err.status < 500) return err;
+  if (isRefusal(err)) return err;
   throw err;
 }
 

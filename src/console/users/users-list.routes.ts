@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { isId } from '../../crypto/ids.ts';
 import type { OrgRole } from '../../db/schema.ts';
-import { AppError } from '../../http/errors.ts';
+import { AppError, isRefusal } from '../../http/errors.ts';
 import { emailAddress } from '../../http/validate.ts';
 import { createInvitation, getInvitation, listPendingInvitations, revokeInvitation, toInvitationView } from '../../users/invitations.service.ts';
 import { listMembersSiteAssignments, searchMembers } from '../../users/users.repository.ts';
@@ -77,7 +77,7 @@ export function registerUsersList(consoleRouter: ConsoleRouter): void {
     try {
       created = await deps.uow((trx) => createInvitation(trx, adminCall(ctx, deps.ctx), admin.organization.id, { email: address.data, role: values.role as OrgRole }));
     } catch (err) {
-      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      if (!isRefusal(err)) throw err;
       return renderUsersList(consoleRouter, ctx, { values, errors: { email: inviteRefusal(err, address.data, admin.organization.name) } }, err.status);
     }
     // The accept link exists only in this answer (stored hashed): shown here once, never put in a cookie or a URL.
