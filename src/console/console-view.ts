@@ -4,15 +4,21 @@ import type { Executor } from '../db/database.ts';
 import { adminOf } from './console-admin.ts';
 import type { Flash } from './console-session.ts';
 
-/** Settings -> Organisation -> Authentication (src/console/authentication/). */
+/**
+ * Where each section lives. Here rather than in the sections' own modules: a section's modules import
+ * each other, and a path read before its module has run would be undefined.
+ */
 export const AUTHENTICATION_PATH = '/console/settings/authentication';
+export const USERS_PATH = '/console/users';
+export const SITES_PATH = '/console/sites';
+export const ACTIVITY_PATH = '/console/activity';
 
 /** The console's sections, in the order of its navigation. */
 export const CONSOLE_SECTIONS = [
   { key: 'authentication', label: 'Authentication', href: AUTHENTICATION_PATH },
-  { key: 'users', label: 'Users', href: '/console/users' },
-  { key: 'sites', label: 'Sites', href: '/console/sites' },
-  { key: 'activity', label: 'Activity', href: '/console/activity' },
+  { key: 'users', label: 'Users', href: USERS_PATH },
+  { key: 'sites', label: 'Sites', href: SITES_PATH },
+  { key: 'activity', label: 'Activity', href: ACTIVITY_PATH },
 ] as const;
 
 export type ConsoleSection = (typeof CONSOLE_SECTIONS)[number]['key'] | 'home';

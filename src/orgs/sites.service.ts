@@ -66,6 +66,11 @@ export async function deleteSite(db: Executor, { ctx, actor }: Call, id: string)
   await recordEvent(db, ctx.clock, { type: 'site.deleted', organizationId: site.organization_id, actor, data: { site_id: id, name: site.name } });
 }
 
+/** The first `limit` sites of the org by name, as pickers offer them (id and name only). */
+export async function listSiteNames(db: Executor, organizationId: string, limit: number): Promise<Array<{ id: string; name: string }>> {
+  return db.selectFrom('sites').select(['id', 'name']).where('organization_id', '=', organizationId).orderBy(sql`lower(name)`).orderBy('id').limit(limit).execute();
+}
+
 /** A site with how many people are assigned to it: one row of the console's Sites list. */
 export interface SiteWithCount extends Site {
   assigned: number;

@@ -259,12 +259,15 @@ export async function setMembershipRoleAsAdmin(db: Executor, call: Call, members
   return setMembershipRole(db, call, membershipId, role, 'manual');
 }
 
+/** Why nobody disables their own access (said by the service and by the console's page that would ask). */
+export const CANNOT_DISABLE_SELF = 'You cannot disable your own access. Another administrator has to do it, so the organization is never left without one.';
+
 /** An admin disabling a membership (the console): disabled_by admin, and never their own (see above). */
 export async function disableMembershipAsAdmin(db: Executor, call: Call, membershipId: string): Promise<Membership> {
   const membership = await getMembership(db, membershipId);
   await assertStillAdmin(db, call, membership.organization_id);
   if (actsOnSelf(call, membership)) {
-    throw conflict('cannot_disable_self', 'You cannot disable your own access. Another administrator has to do it, so the organization is never left without one.');
+    throw conflict('cannot_disable_self', CANNOT_DISABLE_SELF);
   }
   return disableMembership(db, call, membershipId, 'admin');
 }

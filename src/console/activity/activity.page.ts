@@ -3,12 +3,12 @@ import { isId } from '../../crypto/ids.ts';
 import { listOrgActivity, toActivityEvent } from '../../events/activity.ts';
 import { adminOf, queryField } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { ACTIVITY_PATH } from '../console-view.ts';
 import { loadActivityNames } from './activity-names.ts';
 import { findPeople, MAX_PEOPLE, type MatchedPerson } from './activity-people.ts';
 import { ACTIVITY_CATEGORIES, typesOfFilter } from './activity-types.ts';
 import { describeEvent } from './event-wording.ts';
 
-export const ACTIVITY_PATH = '/console/activity';
 export const ACTIVITY_PAGE_SIZE = 25;
 const MAX_QUERY = 200;
 

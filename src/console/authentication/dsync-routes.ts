@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import type { Executor } from '../../db/database.ts';
 import type { Directory } from '../../db/schema.ts';
 import { isRefusal } from '../../http/errors.ts';
-import { listSites } from '../../orgs/sites.service.ts';
+import { listSiteNames } from '../../orgs/sites.service.ts';
 import { type MappingRow, parseMappingForm, rowsOf } from '../../portal/dsync/mapping-form.ts';
 import { listDirectories } from '../../scim/directories.service.ts';
 import { listGroupMappings, type MappingPreview, previewGroupMappings, replaceGroupMappings } from '../../scim/group-mappings.service.ts';
@@ -34,10 +34,8 @@ export function registerDsyncRoutes(consoleRouter: ConsoleRouter): void {
   const base = `${AUTHENTICATION_PATH}/directory-sync`;
   const siteRoles = deps.ctx.config.siteRoles;
 
-  async function orgSites(organizationId: string) {
-    const sites = await listSites(db, organizationId, { limit: 500 });
-    return sites.slice(0, 500).map((s) => ({ id: s.id, name: s.name })).sort((a, b) => a.name.localeCompare(b.name));
-  }
+  /** The sites a mapping can name (the first 500 by name). */
+  const orgSites = (organizationId: string) => listSiteNames(db, organizationId, 500);
 
   /** idor check: a directory id from the URL or the form counts only when it is a directory of the admin's org. */
   async function ownDirectory(ctx: Context, executor: Executor, id: string): Promise<Directory> {

@@ -1,12 +1,12 @@
 import type { Context } from 'koa';
-import { deleteSiteAndUnmap, renameSite, siteDeletionImpact } from '../../orgs/sites.service.ts';
+import { deleteSiteAndUnmap, getSite, renameSite, siteDeletionImpact } from '../../orgs/sites.service.ts';
 import { adminCall, adminOf, formField, ownedBy } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { SITES_PATH } from '../console-view.ts';
 import { goneTo } from '../gone.ts';
 import { isRefusal } from '../../http/errors.ts';
 import { SITE_NAME_MAX, siteNameProblem, siteServiceProblem } from './site-name.ts';
 
-const SITES_PATH = '/console/sites';
 const plural = (n: number) => `${n} ${n === 1 ? 'person' : 'people'}`;
 
 /** Rename (a page with the name field) and delete (a confirmation page first) of one site of the admin's org. */
@@ -18,8 +18,7 @@ export function registerSiteChangePages(consoleRouter: ConsoleRouter): void {
   /** The site named by the URL, if it is one of the admin's org (404 otherwise, like a missing one). */
   async function ownedSite(ctx: Context) {
     const id = String(ctx.params.id);
-    const row = await deps.db.selectFrom('sites').selectAll().where('id', '=', id).executeTakeFirst();
-    return ownedBy(ctx, row, 'site', id);
+    return ownedBy(ctx, await getSite(deps.db, id), 'site', id);
   }
 
   async function renderRename(ctx: Context, site: { id: string; name: string }, form: { name: string; error: string }, status = 200) {

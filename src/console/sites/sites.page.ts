@@ -2,11 +2,11 @@ import type { Context } from 'koa';
 import { createSite, listSitesWithCounts } from '../../orgs/sites.service.ts';
 import { adminCall, adminOf, formField, queryField } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { SITES_PATH } from '../console-view.ts';
 import { registerSiteChangePages } from './site-change.routes.ts';
 import { isRefusal } from '../../http/errors.ts';
 import { SITE_NAME_MAX, siteNameProblem, siteServiceProblem } from './site-name.ts';
 
-export const SITES_PATH = '/console/sites';
 export const SITES_PAGE_SIZE = 50;
 
 /** The create form sent back: the name as typed and what is wrong with it. */

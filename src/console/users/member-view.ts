@@ -1,5 +1,8 @@
-import type { Membership, MembershipSource } from '../../db/schema.ts';
+import type { Membership, MembershipSource, OrgRole } from '../../db/schema.ts';
 import { fullName, type UserProfile } from '../../users/users.repository.ts';
+
+/** The org roles an admin can give, as the forms offer them. */
+export const ORG_ROLES: readonly OrgRole[] = ['member', 'admin'];
 
 /** How a person arrived in the org (membership.source), in the words of the Users list. */
 export const ARRIVED_BY: Record<MembershipSource, string> = {

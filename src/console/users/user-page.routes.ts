@@ -2,18 +2,18 @@ import type { Context } from 'koa';
 import type { Executor } from '../../db/database.ts';
 import type { Membership, OrgRole, Site } from '../../db/schema.ts';
 import { AppError, isRefusal } from '../../http/errors.ts';
+import { getSite, listSiteNames } from '../../orgs/sites.service.ts';
 import {
-  assignSite, disableMembershipAsAdmin, enableMembership, setMembershipRoleAsAdmin, unassignSite,
+  assignSite, CANNOT_DISABLE_SELF, disableMembershipAsAdmin, enableMembership, setMembershipRoleAsAdmin, unassignSite,
 } from '../../users/provisioning.ts';
 import { findMembership, fullName, getUser, listSiteAssignments, type UserProfile } from '../../users/users.repository.ts';
 import { adminCall, adminOf, formField, ownedBy } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { USERS_PATH } from '../console-view.ts';
 import { goneWhere } from '../gone.ts';
-import { memberView } from './member-view.ts';
-import { USERS_PATH } from './users-list.routes.ts';
+import { memberView, ORG_ROLES } from './member-view.ts';
 
 const USER_PATH = '/console/users/:userId';
-const ORG_ROLES: readonly OrgRole[] = ['member', 'admin'];
 /** The site picker lists at most this many sites (by name). */
 const SITES_SHOWN = 500;
 
@@ -41,10 +41,9 @@ async function loadMember(db: Executor, ctx: Context): Promise<Member> {
   return { membership, user: await getUser(db, userId) };
 }
 
-/** A site of the admin's org named by a URL or a form; another org's site is a 404. */
+/** A site of the admin's org named by a URL or a form; another org's site is a 404, as a missing one. */
 async function loadSite(db: Executor, ctx: Context, siteId: string): Promise<Site> {
-  const site = siteId ? await db.selectFrom('sites').selectAll().where('id', '=', siteId).executeTakeFirst() : undefined;
-  return ownedBy(ctx, site, 'site', siteId);
+  return ownedBy(ctx, await getSite(db, siteId), 'site', siteId);
 }
 
 async function renderUser(consoleRouter: ConsoleRouter, ctx: Context, member: Member, form?: UserForm, status = 200): Promise<void> {
@@ -56,7 +55,7 @@ async function renderUser(consoleRouter: ConsoleRouter, ctx: Context, member: Me
     .map((a) => ({ site_id: a.site_id, site_name: a.site_name, role: a.role, by_mapping: a.source === 'group_mapping', remove_href: `${view.href}/sites/${encodeURIComponent(a.site_id)}/remove` }))
     .sort((a, b) => a.site_name.localeCompare(b.site_name));
   const assigned = new Set(assignments.map((a) => a.site_id));
-  const sites = await db.selectFrom('sites').select(['id', 'name']).where('organization_id', '=', orgId).orderBy('name').limit(SITES_SHOWN).execute();
+  const sites = await listSiteNames(db, orgId, SITES_SHOWN);
   await consoleRouter.render(ctx, 'console/users/user.njk', 'users', {
     member: view,
     assignments,
@@ -164,7 +163,7 @@ export function registerUserPage(consoleRouter: ConsoleRouter): void {
   });
 
   const cannotDisableSelf = (ctx: Context, member: Member) => renderUser(consoleRouter, ctx, member, {
-    section: 'access', values: {}, errors: { access: 'You cannot disable your own access. Another administrator has to do it, so the organization is never left without one.' },
+    section: 'access', values: {}, errors: { access: CANNOT_DISABLE_SELF },
   }, 409);
 
   router.get(`${USER_PATH}/disable`, page, async (ctx) => {

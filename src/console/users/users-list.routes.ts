@@ -7,15 +7,14 @@ import { createInvitation, getInvitation, listPendingInvitations, revokeInvitati
 import { listMembersSiteAssignments, searchMembers } from '../../users/users.repository.ts';
 import { adminCall, adminOf, formField, ownedBy, queryField } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
+import { USERS_PATH } from '../console-view.ts';
 import { goneTo } from '../gone.ts';
-import { memberView } from './member-view.ts';
+import { memberView, ORG_ROLES } from './member-view.ts';
 
-export const USERS_PATH = '/console/users';
 const PAGE_SIZE = 25;
 /** Pending invitations shown at once; more than this is rare, and the page says so. */
 const PENDING_SHOWN = 50;
 const SEARCH_MAX = 200;
-const ORG_ROLES: readonly OrgRole[] = ['member', 'admin'];
 const email = emailAddress();
 
 /** The invite form sent back with what was typed and what is wrong. */
