@@ -110,13 +110,18 @@ export interface SiteDeletionImpact {
 
 export async function siteDeletionImpact(db: Executor, id: string): Promise<SiteDeletionImpact> {
   const site = await getSite(db, id);
-  const { assigned } = await db.selectFrom('site_assignments').select((eb) => eb.fn.countAll<number>().as('assigned')).where('site_id', '=', id).executeTakeFirstOrThrow();
-  const rows = await mappingsOfOrg(db, site.organization_id);
-  const mappings = rows
-    .filter((row) => sitesOf(row.sites).some((s) => s.site_id === id))
+  return impactOf(db, site, await mappingsOfOrg(db, site.organization_id));
+}
+
+async function impactOf(db: Executor, site: Site, mappingRows: MappingRow[]): Promise<SiteDeletionImpact> {
+  const { assigned } = await db.selectFrom('site_assignments').select((eb) => eb.fn.countAll<number>().as('assigned')).where('site_id', '=', site.id).executeTakeFirstOrThrow();
+  const mappings = mappingRows
+    .filter((row) => sitesOf(row.sites).some((s) => s.site_id === site.id))
     .map((row) => ({ directory_id: row.directory_id, directory_name: row.directory_name, group: row.group_ref }));
   return { site, assigned: Number(assigned), mappings };
 }
+
+type MappingRow = Awaited<ReturnType<typeof mappingsOfOrg>>[number];
 
 const mappingsOfOrg = (db: Executor, organizationId: string) =>
   db
@@ -137,18 +142,21 @@ const sitesOf = (json: string) => JSON.parse(json) as Array<{ site_id: string; r
  * applyGroupMappings tries to assign it.
  */
 export async function deleteSiteAndUnmap(db: Executor, call: Call, id: string): Promise<SiteDeletionImpact> {
-  const impact = await siteDeletionImpact(db, id);
+  const site = await getSite(db, id);
+  // The org's mappings, read once: what the deletion takes with it, and what is rewritten.
+  const rows = await mappingsOfOrg(db, site.organization_id);
+  const impact = await impactOf(db, site, rows);
   await deleteSite(db, call, id);
   const touched = new Set<string>();
-  for (const row of await mappingsOfOrg(db, impact.site.organization_id)) {
+  for (const row of rows) {
     const sites = sitesOf(row.sites);
     if (!sites.some((s) => s.site_id === id)) continue;
     await db.updateTable('group_mappings').set({ sites: JSON.stringify(sites.filter((s) => s.site_id !== id)) }).where('id', '=', row.id).execute();
     touched.add(row.directory_id);
   }
   for (const directoryId of touched) {
-    const { mappings } = await db.selectFrom('group_mappings').select((eb) => eb.fn.countAll<number>().as('mappings')).where('directory_id', '=', directoryId).executeTakeFirstOrThrow();
-    await recordEvent(db, call.ctx.clock, { type: 'directory.group_mappings_updated', organizationId: impact.site.organization_id, actor: call.actor, data: { directory_id: directoryId, mappings: Number(mappings) } });
+    const mappings = rows.filter((row) => row.directory_id === directoryId).length;
+    await recordEvent(db, call.ctx.clock, { type: 'directory.group_mappings_updated', organizationId: site.organization_id, actor: call.actor, data: { directory_id: directoryId, mappings } });
   }
   return impact;
 }
