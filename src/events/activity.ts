@@ -85,7 +85,7 @@ export interface OrgActivityPage {
 }
 
 /** `"key":"value"` inside an event's JSON data (JSON.stringify writes no spaces), for LIKE with ESCAPE '\'. */
-const dataNames = (key: string, value: string) => `%${escapeLike(JSON.stringify({ [key]: value }).slice(1, -1))}%`;
+export const dataNames = (key: string, value: string) => `%${escapeLike(JSON.stringify({ [key]: value }).slice(1, -1))}%`;
 
 /**
  * Credentials refusals carry no org (the password is checked before an org is chosen), yet they are
@@ -103,14 +103,15 @@ const ACCOUNT_EVENTS = ['user.created', 'user.email_changed'];
 export async function listOrgActivity(db: Executor, query: OrgActivityQuery): Promise<OrgActivityPage> {
   const orgId = query.organizationId;
   const matching = () => {
-    let q = db.selectFrom('events').where((eb) =>
-      eb.or([
+    let q = db.selectFrom('events').where((eb) => {
+      const members = eb.selectFrom('memberships').select('memberships.user_id').where('memberships.organization_id', '=', orgId);
+      return eb.or([
         eb('events.organization_id', '=', orgId),
         eb.and([
           eb('events.organization_id', 'is', null),
           eb('events.type', '=', 'user.signin_failed'),
           eb('events.actor_type', '=', 'user'),
-          eb('events.actor_id', 'in', eb.selectFrom('memberships').select('memberships.user_id').where('memberships.organization_id', '=', orgId)),
+          eb('events.actor_id', 'in', members),
           eb.or(ACCOUNT_REFUSALS.map((reason) => sql<boolean>`events.data like ${dataNames('reason', reason)} escape '\\'`)),
         ]),
         // An account's own events (created, email changed) carry no org either: the org's log shows those
@@ -119,10 +120,10 @@ export async function listOrgActivity(db: Executor, query: OrgActivityQuery): Pr
         eb.and([
           eb('events.organization_id', 'is', null),
           eb('events.type', 'in', ACCOUNT_EVENTS),
-          eb(sql<string>`json_extract(events.data, '$.user_id')`, 'in', eb.selectFrom('memberships').select('memberships.user_id').where('memberships.organization_id', '=', orgId)),
+          eb(sql<string>`json_extract(events.data, '$.user_id')`, 'in', members),
         ]),
-      ]),
-    );
+      ]);
+    });
     if (query.types?.length) q = q.where('events.type', 'in', query.types);
     const people = query.people;
     if (people) {

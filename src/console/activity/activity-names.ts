@@ -1,6 +1,5 @@
 import type { Executor } from '../../db/database.ts';
-import { escapeLike } from '../../db/like.ts';
-import type { ActivityEvent } from '../../events/activity.ts';
+import { type ActivityEvent, dataNames } from '../../events/activity.ts';
 import { findProvider } from '../../sso/providers.ts';
 import { fullName } from '../../users/users.repository.ts';
 import { sql } from 'kysely';
@@ -84,7 +83,7 @@ async function deletedSiteName(db: Executor, organizationId: string, siteId: str
     .select('data')
     .where('organization_id', '=', organizationId)
     .where('type', 'in', ['site.created', 'site.updated', 'site.deleted'])
-    .where(sql<boolean>`data like ${`%${escapeLike(`"site_id":${JSON.stringify(siteId)}`)}%`} escape '\\'`)
+    .where(sql<boolean>`data like ${dataNames('site_id', siteId)} escape '\\'`)
     .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst();
