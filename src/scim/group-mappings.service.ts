@@ -13,9 +13,13 @@ export interface GroupMapping {
   sites?: Array<{ site_id: string; role: string }>;
 }
 
+/** A stored mapping row as the API and the rules see it (its sites are JSON in the row). */
+const toGroupMapping = (r: { group_ref: string; org_role: OrgRole | null; sites: string }): GroupMapping =>
+  ({ group: r.group_ref, org_role: r.org_role, sites: JSON.parse(r.sites) as GroupMapping['sites'] });
+
 export async function listGroupMappings(db: Executor, directoryId: string): Promise<GroupMapping[]> {
   const rows = await db.selectFrom('group_mappings').selectAll().where('directory_id', '=', directoryId).orderBy('position').execute();
-  return rows.map((r) => ({ group: r.group_ref, org_role: r.org_role, sites: JSON.parse(r.sites) as GroupMapping['sites'] }));
+  return rows.map(toGroupMapping);
 }
 
 /** Replaces the directory's mappings (validated: sites of this org only, known site roles), then re-applies them to everyone. */
@@ -107,9 +111,7 @@ export async function applySsoGroups(db: Executor, call: Call, organizationId: s
     .orderBy('group_mappings.position')
     .execute();
   const asserted = new Set(groups.map((g) => g.toLowerCase()));
-  const matching = rows
-    .filter((r) => asserted.has(r.group_ref.toLowerCase()))
-    .map((r): GroupMapping => ({ group: r.group_ref, org_role: r.org_role, sites: JSON.parse(r.sites) as GroupMapping['sites'] }));
+  const matching = rows.filter((r) => asserted.has(r.group_ref.toLowerCase())).map(toGroupMapping);
   await alignWithMappings(db, call, organizationId, userId, matching, { grantsAdmin: false });
 }
 
@@ -209,8 +211,14 @@ export interface MappingPreview {
   person: Pick<PersonAccess, 'scim_user_id' | 'user_id' | 'name' | 'email' | 'groups'>;
   before: Pick<PersonAccess, 'role' | 'sites'>;
   after: Pick<PersonAccess, 'role' | 'sites'>;
+  /** What saving changes for the person: the org role, the sites (or a site role), either. */
+  role_changed: boolean;
+  sites_changed: boolean;
   changed: boolean;
 }
+
+/** A person's sites with their roles, as one comparable string. */
+const siteKey = (sites: PersonAccess['sites']) => sites.map((s) => `${s.site_id}:${s.role}`).join(',');
 
 /** Thrown inside the preview's transaction so that it rolls back; never escapes previewGroupMappings. */
 class PreviewRollback extends Error {}
@@ -230,12 +238,15 @@ export async function previewGroupMappings(db: Executor, call: Call, directory: 
       const after = new Map((await directoryAccess(trx, directory)).map((p) => [p.scim_user_id, p]));
       preview = before.map((was) => {
         const now = after.get(was.scim_user_id) ?? was;
-        const siteKey = (p: PersonAccess) => p.sites.map((s) => `${s.site_id}:${s.role}`).join(',');
+        const roleChanged = was.role !== now.role;
+        const sitesChanged = siteKey(was.sites) !== siteKey(now.sites);
         return {
           person: { scim_user_id: was.scim_user_id, user_id: was.user_id, name: was.name, email: was.email, groups: was.groups },
           before: { role: was.role, sites: was.sites },
           after: { role: now.role, sites: now.sites },
-          changed: was.role !== now.role || siteKey(was) !== siteKey(now),
+          role_changed: roleChanged,
+          sites_changed: sitesChanged,
+          changed: roleChanged || sitesChanged,
         };
       });
       throw new PreviewRollback();

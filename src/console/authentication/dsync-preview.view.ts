@@ -16,17 +16,14 @@ export function previewView(preview: MappingPreview[]) {
     total: preview.length,
     changed,
     hidden: Math.max(0, ordered.length - PREVIEW_ROWS),
-    people: ordered.slice(0, PREVIEW_ROWS).map((p) => {
-      const siteKey = (sites: MappingPreview['before']['sites']) => sites.map((s) => `${s.site_id}:${s.role}`).join(',');
-      return {
-        name: p.person.name,
-        email: p.person.email,
-        groups: p.person.groups,
-        member: p.before.role !== null,
-        changed: p.changed,
-        role: { before: roleLabel(p.before.role), after: roleLabel(p.after.role), changed: p.before.role !== p.after.role },
-        sites: { before: sitesView(p.before.sites), after: sitesView(p.after.sites), changed: siteKey(p.before.sites) !== siteKey(p.after.sites) },
-      };
-    }),
+    people: ordered.slice(0, PREVIEW_ROWS).map((p) => ({
+      name: p.person.name,
+      email: p.person.email,
+      groups: p.person.groups,
+      member: p.before.role !== null,
+      changed: p.changed,
+      role: { before: roleLabel(p.before.role), after: roleLabel(p.after.role), changed: p.role_changed },
+      sites: { before: sitesView(p.before.sites), after: sitesView(p.after.sites), changed: p.sites_changed },
+    })),
   };
 }
