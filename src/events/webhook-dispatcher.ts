@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Db } from '../db/database.ts';
 import { createBackgroundWorker } from '../background-worker.ts';
+import { claimDue } from '../db/claim.ts';
 import type { WebhookDelivery } from '../db/schema.ts';
 import { toActivityEvent } from './activity.ts';
 import { signWebhook } from './webhook-signature.ts';
@@ -49,17 +50,8 @@ export function createWebhookDispatcher(deps: { db: Db; clock: Clock; box: Secre
     const endpoint = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', delivery.endpoint_id).executeTakeFirst();
     const event = await db.selectFrom('events').selectAll().where('id', '=', delivery.event_id).executeTakeFirst();
     if (!endpoint || !event) return false;
-    // Claim the delivery before sending it, as the mail sender does: one conditional update hides it from
-    // every dispatcher's due list for CLAIM_MS, and only the one whose update matched the row as read
-    // sends. Replicas so deliver each event once; a dispatcher that dies mid-send leaves it due again.
-    const claim = await db
-      .updateTable('webhook_deliveries')
-      .set({ next_attempt_at: new Date(clock.now().getTime() + CLAIM_MS).toISOString() })
-      .where('id', '=', delivery.id)
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '=', delivery.next_attempt_at)
-      .executeTakeFirst();
-    if (Number(claim.numUpdatedRows) === 0) return undefined;
+    // Another replica's dispatcher claimed it first: it delivers it.
+    if (!(await claimDue(db, 'webhook_deliveries', delivery, new Date(clock.now().getTime() + CLAIM_MS)))) return undefined;
     const body = JSON.stringify({ type: event.type, timestamp: event.created_at, data: toActivityEvent(event) });
     // The signature's timestamp is the real sending time: receivers check it against their clock.
     const timestamp = Math.floor(Date.now() / 1000);

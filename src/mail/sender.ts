@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Db } from '../db/database.ts';
 import { createBackgroundWorker } from '../background-worker.ts';
+import { claimDue } from '../db/claim.ts';
 
 /** Retry after 1 min, 5 min, 15 min, 1 h, 4 h, then every 12 h; give up after ~3 days (10 tries). */
 const BACKOFF_MS = [60_000, 300_000, 900_000, 3_600_000, 14_400_000, 43_200_000];
@@ -94,17 +95,8 @@ export function createMailSender(deps: {
         }
         continue;
       }
-      // Claim the mail before sending it: one conditional update moves it out of every sender's due list
-      // for CLAIM_MS, and only the sender whose update matched the row as read goes on. Replicas polling
-      // one outbox so send each mail once; a sender that dies mid-send leaves it due again after CLAIM_MS.
-      const claim = await db
-        .updateTable('mail_outbox')
-        .set({ next_attempt_at: new Date(clock.now().getTime() + CLAIM_MS).toISOString() })
-        .where('id', '=', mail.id)
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '=', mail.next_attempt_at)
-        .executeTakeFirst();
-      if (Number(claim.numUpdatedRows) === 0) continue;
+      // Another replica's sender claimed it first: it sends it.
+      if (!(await claimDue(db, 'mail_outbox', mail, new Date(clock.now().getTime() + CLAIM_MS)))) continue;
       try {
         const body = JSON.parse(box.open(mail.body_sealed ?? '', `mail:${mail.id}`)) as { text: string; html?: string };
         await transport.sendMail({ from, to: mail.to_address, subject: mail.subject, text: body.text, html: body.html });
