@@ -26,12 +26,8 @@ import { every, type Schedule } from './schedule.ts';
 import { createConsoleRouter } from './console/console.router.ts';
 import { registerSignInPages } from './console/sign-in.routes.ts';
 import { registerAuthenticationPage } from './console/authentication/authentication.page.ts';
-import { registerContactsForms } from './console/authentication/contacts-section.ts';
-import { registerDomainsForms } from './console/authentication/domains-section.ts';
-import { registerDsyncForms } from './console/authentication/dsync-section.ts';
 import { registerSitesPages } from './console/sites/sites.page.ts';
 import { registerActivityPages } from './console/activity/activity.page.ts';
-import { registerSsoForms } from './console/authentication/sso-section.ts';
 import { registerUsersPages } from './console/users/users.routes.ts';
 import { createScimMiddleware } from './scim/scim.router.ts';
 import { createInvitationRouter } from './provider/invitation.routes.ts';
@@ -161,10 +157,6 @@ export function createApp(config: Config, options: AppOptions = {}): Gatehouse {
   // The console's sections register their pages here.
   registerSignInPages(consoleRouter);
   registerAuthenticationPage(consoleRouter);
-  registerDomainsForms(consoleRouter);
-  registerContactsForms(consoleRouter);
-  registerSsoForms(consoleRouter);
-  registerDsyncForms(consoleRouter);
   registerSitesPages(consoleRouter);
   registerActivityPages(consoleRouter);
   registerUsersPages(consoleRouter);

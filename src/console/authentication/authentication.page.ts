@@ -2,9 +2,11 @@ import type { Context } from 'koa';
 import { adminOf } from '../console-admin.ts';
 import type { ConsoleRouter } from '../console.router.ts';
 import { AUTHENTICATION_PATH } from '../console-view.ts';
-import { loadContactsSection } from './contacts-section.ts';
-import { loadDomainsSection } from './domains-section.ts';
+import { loadContactsSection, registerContactsForms } from './contacts-section.ts';
+import { loadDomainsSection, registerDomainsForms } from './domains-section.ts';
+import { registerDsyncRoutes } from './dsync-routes.ts';
 import { loadDsyncSection } from './dsync-section.ts';
+import { registerSsoRoutes } from './sso-routes.ts';
 import { loadSsoSection } from './sso-section.ts';
 
 
@@ -35,6 +37,11 @@ export async function renderAuthentication(consoleRouter: ConsoleRouter, ctx: Co
   await consoleRouter.render(ctx, 'console/authentication/index.njk', 'authentication', { domains, contacts, sso, dsync }, status);
 }
 
+/** The page, and the forms of its four sections. */
 export function registerAuthenticationPage(consoleRouter: ConsoleRouter): void {
   consoleRouter.router.get(AUTHENTICATION_PATH, consoleRouter.page, (ctx) => renderAuthentication(consoleRouter, ctx));
+  registerDomainsForms(consoleRouter);
+  registerContactsForms(consoleRouter);
+  registerSsoRoutes(consoleRouter);
+  registerDsyncRoutes(consoleRouter);
 }

@@ -4,9 +4,7 @@ import { type DirectoryProvider, SCIM_GUIDES } from '../../portal/dsync/scim-gui
 import { recentSyncActivity } from '../../portal/dsync/sync-activity.ts';
 import { DIRECTORY_PROVIDERS, listDirectories } from '../../scim/directories.service.ts';
 import type { ConsoleAdmin } from '../console-admin.ts';
-import type { ConsoleRouter } from '../console.router.ts';
 import type { SectionForm } from './authentication.page.ts';
-import { registerDsyncRoutes } from './dsync-routes.ts';
 
 /** How many sync events the section shows; the Activity page has the rest. */
 const SECTION_EVENTS = 6;
@@ -44,8 +42,4 @@ export async function loadDsyncSection(db: Executor, _service: ServiceContext, a
     more_activity: activity.length > SECTION_EVENTS,
     errors: form?.section === 'dsync' ? form.errors : {},
   };
-}
-
-export function registerDsyncForms(consoleRouter: ConsoleRouter): void {
-  registerDsyncRoutes(consoleRouter);
 }

@@ -4,9 +4,7 @@ import type { Connection } from '../../db/schema.ts';
 import { isRefusal } from '../../http/errors.ts';
 import { assertIntentReady } from '../../portal/portal-links.service.ts';
 import type { ConsoleAdmin } from '../console-admin.ts';
-import type { ConsoleRouter } from '../console.router.ts';
 import type { SectionForm } from './authentication.page.ts';
-import { registerSsoRoutes } from './sso-routes.ts';
 import { notEntitledMessage } from './sso-portal-link.ts';
 import { protocolLabel, providerLabel } from './sso-switches.ts';
 
@@ -84,8 +82,4 @@ export async function loadSsoSection(db: Executor, _service: ServiceContext, adm
     switches: { auto_provision: org.auto_provision === 1, enforce_sso: org.enforce_sso === 1 },
     errors,
   };
-}
-
-export function registerSsoForms(consoleRouter: ConsoleRouter): void {
-  registerSsoRoutes(consoleRouter);
 }
