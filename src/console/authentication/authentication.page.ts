@@ -29,10 +29,10 @@ export async function renderAuthentication(consoleRouter: ConsoleRouter, ctx: Co
   const { db } = consoleRouter.deps;
   const admin = adminOf(ctx);
   const [domains, contacts, sso, dsync] = await Promise.all([
-    loadDomainsSection(db, consoleRouter.deps.ctx, admin, form),
-    loadContactsSection(db, consoleRouter.deps.ctx, admin, ctx, form),
-    loadSsoSection(db, consoleRouter.deps.ctx, admin, form),
-    loadDsyncSection(db, consoleRouter.deps.ctx, admin, form),
+    loadDomainsSection(db, admin, form),
+    loadContactsSection(db, admin, ctx, form),
+    loadSsoSection(db, admin, form),
+    loadDsyncSection(db, admin, form),
   ]);
   await consoleRouter.render(ctx, 'console/authentication/index.njk', 'authentication', { domains, contacts, sso, dsync }, status);
 }

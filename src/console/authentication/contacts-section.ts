@@ -1,5 +1,4 @@
 import type { Context } from 'koa';
-import type { ServiceContext } from '../../context.ts';
 import type { Executor } from '../../db/database.ts';
 import { AppError, notFound } from '../../http/errors.ts';
 import { addItContact, getItContact, type ItContactInput, listItContacts, MAX_IT_CONTACTS, removeItContact, toItContactView } from '../../orgs/it-contacts.service.ts';
@@ -18,7 +17,7 @@ const SEARCH_RESULTS = 8;
 const SECTION = `${AUTHENTICATION_PATH}#it-contacts`;
 
 /** The IT contacts section of the Authentication page (views/console/authentication/_contacts.njk). */
-export async function loadContactsSection(db: Executor, _service: ServiceContext, admin: ConsoleAdmin, request: Context, form?: SectionForm) {
+export async function loadContactsSection(db: Executor, admin: ConsoleAdmin, request: Context, form?: SectionForm) {
   const own = form?.section === 'contacts' ? form : undefined;
   const organizationId = admin.organization.id;
   const rows = await listItContacts(db, organizationId);

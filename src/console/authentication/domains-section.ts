@@ -1,5 +1,4 @@
 import type { Context } from 'koa';
-import type { ServiceContext } from '../../context.ts';
 import type { Executor } from '../../db/database.ts';
 import type { Domain } from '../../db/schema.ts';
 import { AppError } from '../../http/errors.ts';
@@ -37,7 +36,7 @@ function domainItem(row: Domain) {
 }
 
 /** The Domains section of the Authentication page (views/console/authentication/_domains.njk). */
-export async function loadDomainsSection(db: Executor, _service: ServiceContext, admin: ConsoleAdmin, form?: SectionForm) {
+export async function loadDomainsSection(db: Executor, admin: ConsoleAdmin, form?: SectionForm) {
   const own = form?.section === 'domains' ? form : undefined;
   const rows = await listDomains(db, admin.organization.id);
   return {

@@ -1,4 +1,3 @@
-import type { ServiceContext } from '../../context.ts';
 import type { Executor } from '../../db/database.ts';
 import { type DirectoryProvider, SCIM_GUIDES } from '../../portal/dsync/scim-guides.ts';
 import { recentSyncActivity } from '../../portal/dsync/sync-activity.ts';
@@ -17,7 +16,7 @@ export const directoryProviderName = (provider: string): string =>
  * the button that opens the `dsync` wizard in a new tab, the latest sync events, and the way to the
  * group mappings page.
  */
-export async function loadDsyncSection(db: Executor, _service: ServiceContext, admin: ConsoleAdmin, form?: SectionForm): Promise<Record<string, unknown>> {
+export async function loadDsyncSection(db: Executor, admin: ConsoleAdmin, form?: SectionForm): Promise<Record<string, unknown>> {
   const orgId = admin.organization.id;
   const [directories, activity] = await Promise.all([listDirectories(db, orgId), recentSyncActivity(db, orgId)]);
   const counts = await Promise.all(directories.map(async (d) => {

@@ -1,4 +1,3 @@
-import type { ServiceContext } from '../../context.ts';
 import type { Executor } from '../../db/database.ts';
 import type { Connection } from '../../db/schema.ts';
 import { isRefusal } from '../../http/errors.ts';
@@ -35,7 +34,7 @@ function connectionRow(row: Connection) {
  * The Single Sign-On section (DESIGN.md Console): absent without the SSO plan; the requirements and the
  * button that opens the setup wizard in a new tab; the connections and their state; the two switches.
  */
-export async function loadSsoSection(db: Executor, _service: ServiceContext, admin: ConsoleAdmin, form?: SectionForm): Promise<Record<string, unknown>> {
+export async function loadSsoSection(db: Executor, admin: ConsoleAdmin, form?: SectionForm): Promise<Record<string, unknown>> {
   const org = admin.organization;
   const errors = form?.section === 'sso' ? form.errors : {};
   if (!org.sso_entitled) return { entitled: false, message: notEntitledMessage(org.name), errors };
