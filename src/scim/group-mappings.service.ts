@@ -110,6 +110,8 @@ export async function applySsoGroups(db: Executor, call: Call, organizationId: s
     .orderBy('directories.id')
     .orderBy('group_mappings.position')
     .execute();
+  // No mappings and nothing a mapping once set (most orgs): the sign-in has nothing to apply or undo.
+  if (!rows.length && !(await hasMappedState(db, organizationId))) return;
   const asserted = new Set(groups.map((g) => g.toLowerCase()));
   const matching = rows.filter((r) => asserted.has(r.group_ref.toLowerCase())).map(toGroupMapping);
   await alignWithMappings(db, call, organizationId, userId, matching, { grantsAdmin: false });
